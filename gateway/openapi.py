@@ -1,0 +1,94 @@
+"""The OpenAPI document, generated from the routes' metadata and marshmallow schemas (apispec)."""
+from __future__ import annotations
+
+import re
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
+
+from gateway.http import JSON, UPLOAD, ApiRoute
+from shared.schemas import ProblemSchema
+
+_PARAM = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
+
+ERROR_STATUSES = {
+    "400": "Malformed request (not JSON, bad encoding)",
+    "401": "No token, or a bad or expired one",
+    "403": "Your role may not do this",
+    "404": "Not found, or not yours to see",
+    "409": "Conflict: duplicate, wrong state or idempotency clash",
+    "413": "Body too large",
+    "415": "Wrong media type",
+    "422": "Valid JSON that breaks the schema or a rule (the rule id is given)",
+    "503": "A service or the broker is unavailable; safe to retry",
+}
+
+
+def routes_of(service_cls) -> list[tuple[str, ApiRoute]]:
+    found = []
+    for attr in dir(service_cls):
+        for ext in getattr(getattr(service_cls, attr, None), ENTRYPOINT_EXTENSIONS_ATTR, ()):
+            if isinstance(ext, ApiRoute):
+                found.append((attr, ext))
+    return sorted(found, key=lambda item: (item[1].url, item[1].method))
+
+
+def openapi_path(url: str) -> str:
+    return _PARAM.sub(r"{\1}", url)
+
+
+def build_spec(service_cls, version: str) -> dict:
+    spec = APISpec(title="Beijing Skill Master Studios API (北京市技能大师工作室)", version=version,
+                   openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
+                   info={"description": "Multi-tenant data reporting. Money is integer fen; dates ISO 8601. "
+                                        "Errors are application/problem+json."})
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    spec.components.schema("Problem", schema=ProblemSchema)
+    problem = {"application/problem+json": {"schema": "Problem"}}
+    paths: dict[str, dict] = {}
+    for name, route in routes_of(service_cls):
+        op: dict = {"operationId": name, "summary": route.summary, "tags": list(route.tags) or ["misc"],
+                    "responses": {}}
+        params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+                  for p in _PARAM.findall(route.url)]
+        for qname, (qtype, qdesc) in route.query.items():
+            params.append({"name": qname, "in": "query", "required": False,
+                           "schema": {"type": qtype}, "description": qdesc})
+        if route.idempotent_key:
+            params.append({"name": "Idempotency-Key", "in": "header", "required": False,
+                           "schema": {"type": "string", "maxLength": 200},
+                           "description": "the same key with the same body returns the first result; "
+                                          "with another body 409"})
+        if params:
+            op["parameters"] = params
+        if route.body is not None and route.body_kind == JSON:
+            op["requestBody"] = {"required": True, "content": {"application/json": {"schema": route.body}}}
+        elif route.body_kind == UPLOAD:
+            op["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"]}}}}
+        ok: dict = {"description": "OK"}
+        if route.response is not None:
+            ok["content"] = {"application/json": {"schema": route.response}}
+        elif route.produces != ("application/json",):
+            ok["content"] = {ct: {"schema": {"type": "string", "format": "binary"}} for ct in route.produces}
+        else:
+            ok["content"] = {"application/json": {"schema": {"type": "object"}}}
+        op["responses"][str(route.status)] = ok
+        for status, text in route.extra_responses.items():
+            op["responses"][str(status)] = {"description": text}
+        if not route.public:
+            op["security"] = [{"bearer": []}]
+            statuses = ["400", "401", "403", "404", "409", "413", "415", "422", "503"]
+        else:
+            statuses = ["400", "422", "503"] if route.body_kind else ["503"]
+        for status in statuses:
+            op["responses"].setdefault(status, {"description": ERROR_STATUSES[status], "content": problem})
+        if route.roles:
+            op["description"] = "Roles: " + ", ".join(route.roles)
+        for method in route.method.split(","):
+            paths.setdefault(openapi_path(route.url), {})[method.lower()] = op
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()

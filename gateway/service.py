@@ -1,0 +1,154 @@
+"""gateway: the one HTTP door. Thin routes: read the request, call a service, answer.
+
+Authentication, roles, body limits, problem+json and request logging live in the ``route``
+entrypoint (gateway/http.py); tenant scoping is enforced again by every service.
+"""
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+import eventlet
+from kombu import Connection
+from nameko.dependency_providers import Config
+
+from gateway.auth import Tokens
+from gateway.clients import Services
+from gateway.http import query_args, route
+from gateway.openapi import build_spec
+from services.registry import schemas as registry
+from shared.errors import ValidationFailed
+from shared.logs import EntrypointLogger
+from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, TENANT, Principal
+from shared.schemas import load
+
+SERVICE_NAMES = ("registry", "reporting", "supervision", "assessment", "ledger")
+PAGING = {"page": ("integer", "page number, from 1"), "page_size": ("integer", "items per page, at most 500")}
+
+try:
+    VERSION = version("skillmaster")
+except PackageNotFoundError:  # running from a source tree without install
+    VERSION = "0.0.0"
+
+
+class GatewayService:
+    name = "gateway"
+
+    config = Config()
+    services = Services()
+    tokens = Tokens()
+    entrypoint_log = EntrypointLogger()
+
+    # -- health and docs --------------------------------------------------------------
+    @route("GET", "/healthz", public=True, summary="Liveness: the gateway process answers", tags=["health"])
+    def healthz(self, request):
+        return {"status": "ok"}
+
+    @route("GET", "/readyz", public=True, tags=["health"],
+           summary="Readiness: broker reachable and every service answers ping within 2 s",
+           responses={503: "Not ready: the body names what does not answer"})
+    def readyz(self, request):
+        config_timeout = float(self.config.get("READY_PING_TIMEOUT_SECONDS", 2))
+        report = {"broker": self._broker_reachable(), "services": {}}
+        pool = eventlet.GreenPool(len(SERVICE_NAMES))
+
+        def ping(name):
+            try:
+                return name, self.services.call(name, "ping", timeout=config_timeout)
+            except Exception as exc:  # any failure means "not ready": say which and why
+                return name, {"status": "unavailable", "detail": str(getattr(exc, "detail", exc))}
+
+        for name, answer in pool.imap(ping, SERVICE_NAMES):
+            report["services"][name] = answer
+        down = [n for n, a in report["services"].items() if a.get("status") != "ok"]
+        ready = report["broker"] == "ok" and not down
+        report["status"] = "ready" if ready else "not ready"
+        if down:
+            report["unavailable"] = down
+        return (200 if ready else 503), report
+
+    def _broker_reachable(self) -> str:
+        try:
+            with Connection(self.config["AMQP_URI"], connect_timeout=2) as conn:
+                conn.ensure_connection(max_retries=1, timeout=2)
+            return "ok"
+        except Exception as exc:
+            return f"unreachable: {exc}"
+
+    @route("GET", "/api/v1/openapi.json", public=True, summary="This API's OpenAPI 3 document", tags=["health"])
+    def openapi(self, request):
+        return build_spec(type(self), VERSION)
+
+    # -- auth -------------------------------------------------------------------------
+    @route("POST", "/api/v1/auth/token", public=True, body=registry.LoginSchema, response=registry.TokenSchema,
+           summary="Log in with user name and password; returns a bearer token and your principal",
+           tags=["auth"], responses={401: "Wrong user name or password"})
+    def token(self, request):
+        credentials = load(registry.LoginSchema(), request.body_json)
+        principal = self.services.registry.authenticate(**credentials)
+        issued = self.tokens(Principal(user=principal["user"], role=principal["role"],
+                                       tenant_id=principal["tenant_id"], unit_id=principal["unit_id"]))
+        return {**issued, "principal": principal}
+
+    @route("GET", "/api/v1/me", summary="Who you are (your principal)", tags=["auth"],
+           response=registry.PrincipalSchema)
+    def me(self, request):
+        p = request.principal
+        return {"user": p.user, "role": p.role, "tenant_id": p.tenant_id, "unit_id": p.unit_id}
+
+    # -- directory --------------------------------------------------------------------
+    @route("GET", "/api/v1/tenants", summary="Tenants you can see (city roles: all)", tags=["directory"],
+           response=registry.TenantPageSchema, query={**PAGING, "kind": ("string", "district, development_zone or group")})
+    def list_tenants(self, request):
+        return self.services.registry.list_tenants(**query_args(request, "page", "page_size", "kind"))
+
+    @route("POST", "/api/v1/tenants", summary="Add a municipal bureau or enterprise group", tags=["directory"],
+           roles=(ADMIN, CITY_BUREAU), body=registry.TenantCreateSchema, response=registry.TenantSchema, status=201)
+    def create_tenant(self, request):
+        return self.services.registry.create_tenant(request.body_json)
+
+    @route("GET", "/api/v1/tenants/<tenant_id>", summary="One tenant", tags=["directory"],
+           response=registry.TenantSchema)
+    def get_tenant(self, request, tenant_id):
+        return self.services.registry.get_tenant(tenant_id)
+
+    @route("GET", "/api/v1/tenants/<tenant_id>/units", summary="A tenant's units and branches", tags=["directory"],
+           response=registry.UnitPageSchema, query=PAGING)
+    def list_units(self, request, tenant_id):
+        return self.services.registry.list_units(tenant_id, **query_args(request, "page", "page_size"))
+
+    @route("POST", "/api/v1/tenants/<tenant_id>/units", summary="Register a unit or a branch (分厂/分公司)",
+           tags=["directory"], roles=(TENANT, ADMIN, CITY_CENTER), body=registry.UnitSchema,
+           response=registry.UnitSchema, status=201)
+    def create_unit(self, request, tenant_id):
+        return self.services.registry.create_unit(tenant_id, request.body_json)
+
+    @route("GET", "/api/v1/units/<unit_id>", summary="One unit", tags=["directory"], response=registry.UnitSchema)
+    def get_unit(self, request, unit_id):
+        return self.services.registry.get_unit(unit_id)
+
+    @route("GET", "/api/v1/users", summary="Users you can see", tags=["directory"],
+           response=registry.UserPageSchema, query=PAGING)
+    def list_users(self, request):
+        return self.services.registry.list_users(**query_args(request, "page", "page_size"))
+
+    @route("POST", "/api/v1/users", summary="Create a user (admin; a tenant user: unit users of its units)",
+           tags=["directory"], roles=(ADMIN, TENANT), body=registry.UserSchema, response=registry.UserSchema,
+           status=201)
+    def create_user(self, request):
+        return self.services.registry.create_user(request.body_json)
+
+    # -- operations -------------------------------------------------------------------
+    @route("GET", "/api/v1/admin/dead-letters", summary="Events parked after failing every retry, per service",
+           tags=["admin"], roles=(ADMIN,), query=PAGING)
+    def list_dead_letters(self, request):
+        items = []
+        for name in SERVICE_NAMES:
+            items.extend(self.services.call(name, "list_dead_letters", page_size=500)["items"])
+        return {"items": items, "total": len(items)}
+
+    @route("POST", "/api/v1/admin/dead-letters/<service>/<dead_letter_id>/replay", tags=["admin"],
+           roles=(ADMIN,), summary="Send a parked event to its handler again (after the cause is fixed)")
+    def replay_dead_letter(self, request, service, dead_letter_id):
+        if service not in SERVICE_NAMES:
+            raise ValidationFailed("unknown service", errors={"service": f"one of {', '.join(SERVICE_NAMES)}"})
+        return self.services.call(service, "replay_dead_letter", dead_letter_id)

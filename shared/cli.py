@@ -1,0 +1,277 @@
+"""Command-line entry points (console scripts in pyproject.toml).
+
+- ``skillmaster-service NAME``: run one service (or ``gateway``) in the foreground.
+- ``skillmaster-topology``: declare every event subscriber's durable queue, then exit.
+- ``skillmaster-ping NAME``: exit 0 if NAME answers (health checks).
+- ``skillmaster-run``: the whole system on this machine (``make run``): checks RabbitMQ,
+  starts every service and the gateway as child processes, seeds demo data, prints the
+  URL and the demo logins, and stops everything on Ctrl-C.
+
+Services are loaded by the dotted paths in config ``SERVICES``, as ``nameko run`` does.
+eventlet's monkey patch is applied before anything that opens sockets is imported.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+SERVICE_ORDER = ("registry", "reporting", "supervision", "assessment", "ledger", "gateway")
+
+
+def _patch():
+    import warnings
+    warnings.filterwarnings("ignore", message=".*Eventlet is deprecated.*")
+    import eventlet
+    eventlet.monkey_patch()
+
+
+def _config(path=None) -> dict:
+    from shared.config import load_config
+    return load_config(path)
+
+
+def broker_reachable(amqp_uri: str, timeout: float = 3.0) -> bool:
+    from kombu import Connection
+    try:
+        with Connection(amqp_uri, connect_timeout=timeout) as conn:
+            conn.ensure_connection(max_retries=1, timeout=timeout)
+        return True
+    except Exception:
+        return False
+
+
+def _service_classes(config: dict, names=None) -> dict:
+    from shared.topology import load_service_class
+    names = names or list(config["SERVICES"])
+    return {n: load_service_class(config["SERVICES"][n]) for n in names}
+
+
+def declare_topology(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="skillmaster-topology", description=declare_topology.__doc__)
+    parser.add_argument("--config")
+    parser.add_argument("--wait", type=float, default=60, help="seconds to wait for the broker")
+    args = parser.parse_args(argv)
+    _patch()
+    from shared.logs import setup_logging
+    from shared.topology import declare_topology as declare
+    config = _config(args.config)
+    setup_logging(config.get("LOG_LEVEL", "INFO"))
+    _wait_for_broker(config["AMQP_URI"], args.wait)
+    names = declare(config["AMQP_URI"], _service_classes(config).values())
+    print(f"declared {len(names)} event queues")
+    return 0
+
+
+declare_topology.__doc__ = "Declare every event subscriber's durable queue on the broker (idempotent)."
+
+
+def _wait_for_broker(amqp_uri: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not broker_reachable(amqp_uri):
+        if time.monotonic() > deadline:
+            raise SystemExit(f"RabbitMQ is not reachable at {_redact(amqp_uri)} after {seconds:g} s")
+        time.sleep(1)
+
+
+def _redact(uri: str) -> str:
+    if "@" in uri and "//" in uri:
+        scheme, rest = uri.split("//", 1)
+        return f"{scheme}//***@{rest.split('@', 1)[1]}"
+    return uri
+
+
+def run_service(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="skillmaster-service", description="Run one service in the foreground.")
+    parser.add_argument("name", choices=SERVICE_ORDER)
+    parser.add_argument("--config")
+    args = parser.parse_args(argv)
+    _patch()
+    import eventlet
+    from nameko.runners import ServiceRunner
+
+    from shared.logs import setup_logging
+    from shared.topology import declare_topology as declare
+
+    config = _config(args.config)
+    setup_logging(config.get("LOG_LEVEL", "INFO"))
+    _wait_for_broker(config["AMQP_URI"], 60)
+    classes = _service_classes(config)
+    declare(config["AMQP_URI"], classes.values())  # no publish can outrun a subscriber's queue
+    runner = ServiceRunner(config)
+    runner.add_service(classes[args.name])
+
+    def shutdown(signum, frame):
+        eventlet.spawn_n(runner.stop)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    runner.start()
+    runnlet = eventlet.spawn(runner.wait)
+    while True:
+        try:
+            runnlet.wait()
+            return 0
+        except KeyboardInterrupt:
+            try:
+                runner.stop()
+            except KeyboardInterrupt:
+                runner.kill()
+        except OSError:  # a signal interrupted the wait
+            continue
+
+
+def ping(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="skillmaster-ping", description="Exit 0 if a service answers.")
+    parser.add_argument("name", choices=SERVICE_ORDER)
+    parser.add_argument("--timeout", type=float, default=2.0)
+    parser.add_argument("--config")
+    args = parser.parse_args(argv)
+    config = _config(args.config)
+    if args.name == "gateway":
+        import urllib.request
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{config['GATEWAY_PORT']}/healthz",
+                                        timeout=args.timeout) as resp:
+                return 0 if resp.status == 200 else 1
+        except Exception as exc:
+            print(f"gateway: {exc}", file=sys.stderr)
+            return 1
+    _patch()
+    from nameko.standalone.rpc import ClusterRpcProxy
+    try:
+        with ClusterRpcProxy(config, timeout=args.timeout) as proxy:
+            answer = getattr(proxy, args.name).ping()
+        print(answer)
+        return 0 if answer.get("status") == "ok" else 1
+    except Exception as exc:
+        print(f"{args.name}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+# -- the whole system on one machine ------------------------------------------------
+RABBIT_HELP = """RabbitMQ is not reachable at {uri}.
+Start it with one of:
+  rabbitmq-server -detached                       (installed here: as root or the rabbitmq user)
+  sudo apt-get install -y rabbitmq-server         (Debian/Ubuntu, then it starts by itself)
+  docker run -d -p 5672:5672 -p 15672:15672 rabbitmq:3.13-management
+or point AMQP_URI at a broker you have."""
+
+
+def ensure_rabbitmq(amqp_uri: str) -> None:
+    if broker_reachable(amqp_uri):
+        return
+    server = shutil.which("rabbitmq-server")
+    local = "127.0.0.1" in amqp_uri or "localhost" in amqp_uri
+    if server and local:
+        print("RabbitMQ is installed but not running: starting it (rabbitmq-server -detached) …")
+        subprocess.run([server, "-detached"], check=False)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if broker_reachable(amqp_uri):
+                return
+            time.sleep(1)
+    raise SystemExit(RABBIT_HELP.format(uri=_redact(amqp_uri)))
+
+
+def run_all(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="skillmaster-run", description="Run the whole system here.")
+    parser.add_argument("--config")
+    parser.add_argument("--no-demo", action="store_true", help="do not seed demo users")
+    args = parser.parse_args(argv)
+    env = dict(os.environ)
+    if not args.no_demo:
+        env.setdefault("DEMO_MODE", "true")
+    if args.config:
+        env["SKILLMASTER_CONFIG"] = args.config
+    config = _config(args.config)
+    ensure_rabbitmq(config["AMQP_URI"])
+    code = subprocess.run([sys.executable, "-m", "shared.cli", "topology"], env=env).returncode
+    if code:
+        return code
+    if not config.get("MONGO_URI"):
+        print("MONGO_URI is not set: every service keeps its data in memory (embedded store); "
+              "it is lost when you stop. Set MONGO_URI=mongodb://… to keep it.")
+    children = {}
+    for name in SERVICE_ORDER:
+        children[name] = subprocess.Popen([sys.executable, "-m", "shared.cli", "service", name], env=env)
+    url = f"http://127.0.0.1:{config['GATEWAY_PORT']}"
+    try:
+        if _wait_ready(url, children, 90):
+            _print_welcome(url, demo=env.get("DEMO_MODE", "").lower() in ("1", "true", "yes", "on"))
+        else:
+            print(f"the system did not become ready in 90 s; see {url}/readyz and the logs above")
+        while all(p.poll() is None for p in children.values()):
+            time.sleep(0.5)
+        dead = [n for n, p in children.items() if p.poll() is not None]
+        print(f"stopped unexpectedly: {', '.join(dead)}; stopping the rest")
+        return 1
+    except KeyboardInterrupt:
+        print("\nstopping …")
+        return 0
+    finally:
+        _stop_all(children)
+
+
+def _wait_ready(url: str, children: dict, seconds: float) -> bool:
+    import json
+    import urllib.error
+    import urllib.request
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in children.values()):
+            return False
+        try:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=3) as resp:
+                if json.load(resp).get("status") == "ready":
+                    return True
+        except (urllib.error.URLError, OSError, ValueError):
+            pass
+        time.sleep(1)
+    return False
+
+
+def _stop_all(children: dict) -> None:
+    for p in children.values():
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for p in children.values():
+        try:
+            p.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def _print_welcome(url: str, demo: bool) -> None:
+    print(f"""
+================================================================
+ Skill Master Studios (北京市技能大师工作室) is running
+   API:      {url}/api/v1
+   OpenAPI:  {url}/api/v1/openapi.json
+   Health:   {url}/healthz   Ready: {url}/readyz""")
+    if demo:
+        print("""   Demo logins (password demo-pass for all):
+     demo-admin (admin)            demo-center (city_center)
+     demo-bureau (city_bureau)     demo-finance (finance)
+     demo-dongcheng (tenant 东城区)  demo-haidian (tenant 海淀区)
+     demo-unit-a (unit in 东城区)    demo-unit-b (unit in 海淀区)
+   Try: curl -s -X POST {url}/api/v1/auth/token -H 'Content-Type: application/json' \\
+          -d '{{"username":"demo-dongcheng","password":"demo-pass"}}'""".replace("{url}", url))
+    print(" Ctrl-C stops everything.\n================================================================")
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = {"service": run_service, "topology": declare_topology, "ping": ping, "run": run_all}
+    if not argv or argv[0] not in commands:
+        print(f"usage: python -m shared.cli {{{','.join(commands)}}} …", file=sys.stderr)
+        return 2
+    return commands[argv[0]](argv[1:]) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

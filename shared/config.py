@@ -1,0 +1,66 @@
+"""Configuration: packaged YAML defaults < an optional YAML file < environment variables.
+
+Every service and the gateway read the same keys; nameko gets the merged dict as its
+config, so providers read it through ``self.container.config`` in ``setup()``.
+"""
+from __future__ import annotations
+
+import os
+from importlib import resources
+from typing import Any, Mapping
+
+import yaml
+
+# Keys an operator may set from the environment, with how to read the string.
+_BOOL_TRUE = {"1", "true", "yes", "on"}
+
+
+def _as_bool(text: str) -> bool:
+    return text.strip().lower() in _BOOL_TRUE
+
+
+ENV_KEYS: dict[str, Any] = {
+    "AMQP_URI": str,
+    "RABBIT_API_URI": str,
+    "MONGO_URI": str,
+    "MONGO_DB_PREFIX": str,
+    "GATEWAY_HOST": str,
+    "GATEWAY_PORT": int,
+    "JWT_SECRET": str,
+    "JWT_TTL_SECONDS": int,
+    "DEMO_MODE": _as_bool,
+    "RPC_TIMEOUT_SECONDS": float,
+    "READY_PING_TIMEOUT_SECONDS": float,
+    "MAX_JSON_BODY_BYTES": int,
+    "MAX_UPLOAD_BYTES": int,
+    "LOG_LEVEL": str,
+    "OUTBOX_POLL_SECONDS": float,
+    "EVENT_RETRY_LIMIT": int,
+    "EVENT_RETRY_BASE_SECONDS": float,
+}
+
+DEFAULT_JWT_SECRET = "demo-only-insecure-secret-change-me"
+
+
+def default_config() -> dict:
+    text = resources.files("shared").joinpath("default_config.yaml").read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+def load_config(path: str | None = None, environ: Mapping[str, str] | None = None) -> dict:
+    """Merge defaults, the YAML file at ``path`` (or $SKILLMASTER_CONFIG) and the environment."""
+    environ = os.environ if environ is None else environ
+    config = default_config()
+    path = path or environ.get("SKILLMASTER_CONFIG")
+    if path:
+        with open(path, encoding="utf-8") as fh:
+            config.update(yaml.safe_load(fh) or {})
+    for key, convert in ENV_KEYS.items():
+        if key in environ and environ[key] != "":
+            try:
+                config[key] = convert(environ[key])
+            except ValueError as exc:
+                raise SystemExit(f"config: environment variable {key}={environ[key]!r} is not valid: {exc}")
+    # nameko's web server reads WEB_SERVER_ADDRESS.
+    config["WEB_SERVER_ADDRESS"] = f"{config['GATEWAY_HOST']}:{config['GATEWAY_PORT']}"
+    return config

@@ -1,0 +1,219 @@
+"""Inbox: apply each event once, retry failures with back-off, park poison events.
+
+Every event handler is declared ``requeue_on_error=True`` and hands the payload to
+``self.inbox.apply(payload, effect)``:
+
+- ``effect(event)`` must write its result under a unique key derived from
+  ``event["event_id"]`` (the ledger's journal entry carries it as its idempotency key),
+  so the record that the event was applied and the effect are one atomic write. A second
+  delivery, even a concurrent one, hits that unique index: it is logged as a duplicate and
+  changes nothing. ``_inbox`` additionally lists applied event ids (a fast path and a log).
+- If ``effect`` raises, the event is stored in ``_event_failures`` and acked, so it never
+  blocks the events behind it; the provider's retry loop sends it back to the same
+  handler's queue after ``EVENT_RETRY_BASE_SECONDS * 2**(attempt-1)``. After
+  ``EVENT_RETRY_LIMIT`` failed attempts it is parked (dead letter) until an admin replays it.
+- If even storing the failure fails (the store is down), the exception propagates and
+  nameko requeues the message (requeue_on_error=True): nothing is lost.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import datetime, timedelta, timezone
+
+import eventlet
+from kombu import Exchange
+from nameko.amqp.publish import Publisher, UndeliverableMessage
+from nameko.constants import PERSISTENT
+from nameko.extensions import DependencyProvider
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from shared.errors import NotFound
+from shared.logs import log_event
+from shared.principal import ADMIN, Principal, REQUEST_ID_KEY
+from shared.storage import Index, container_db, page_args, public
+
+log = logging.getLogger("skillmaster.inbox")
+
+INBOX = "_inbox"
+FAILURES = "_event_failures"
+RETRYING, REQUEUED, PARKED = "retrying", "requeued", "parked"
+REQUEUE_STALE_SECONDS = 60
+
+INBOX_INDEXES = [
+    Index(FAILURES, [("status", ASCENDING), ("next_attempt_at", ASCENDING)]),
+]
+
+
+class AlreadyApplied(Exception):
+    """An effect may raise this when it finds its event applied already."""
+
+
+def _event_key(payload) -> str:
+    if isinstance(payload, dict) and payload.get("event_id"):
+        return str(payload["event_id"])
+    raw = json.dumps(payload, sort_keys=True, default=str).encode()
+    return "unidentified-" + hashlib.sha256(raw).hexdigest()[:24]
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class InboxHandle:
+    def __init__(self, provider: "Inbox", worker_ctx):
+        self.provider = provider
+        self.worker_ctx = worker_ctx
+
+    @property
+    def handler(self) -> str:
+        return f"{self.worker_ctx.service_name}.{self.worker_ctx.entrypoint.method_name}"
+
+    def apply(self, payload, effect) -> str:
+        """Run ``effect(payload)`` once per event id; returns applied | duplicate | failed."""
+        db = self.provider.db()
+        event_id = _event_key(payload)
+        key = f"{self.handler}:{event_id}"
+        fields = {"event_id": event_id, "handler": self.handler,
+                  "type": payload.get("type") if isinstance(payload, dict) else None,
+                  "request_id": self.worker_ctx.data.get(REQUEST_ID_KEY)}
+        log_event(log, "event delivered", **fields)
+        if db[INBOX].find_one({"_id": key}, {"_id": 1}):
+            log_event(log, "event duplicate: already applied, nothing changed", **fields)
+            return "duplicate"
+        try:
+            if not isinstance(payload, dict) or "event_id" not in payload:
+                raise ValueError("the event has no event_id: not an envelope of shared/events.py")
+            effect(payload)
+            outcome = "applied"
+        except (AlreadyApplied, DuplicateKeyError):
+            outcome = "duplicate"
+        except Exception as exc:
+            self.provider.record_failure(key, self.handler, self.queue_name, payload, exc)
+            return "failed"
+        db[INBOX].update_one({"_id": key}, {"$setOnInsert": {"applied_at": _now(), **fields}},
+                             upsert=True)
+        db[FAILURES].delete_one({"_id": key})
+        if outcome == "duplicate":
+            log_event(log, "event duplicate: already applied, nothing changed", **fields)
+        else:
+            log_event(log, "event applied", **fields)
+        return outcome
+
+    @property
+    def queue_name(self) -> str:
+        return self.worker_ctx.entrypoint.queue.name
+
+
+class Inbox(DependencyProvider):
+    def setup(self):
+        config = self.container.config
+        self.retry_limit = int(config.get("EVENT_RETRY_LIMIT", 5))
+        self.retry_base = float(config.get("EVENT_RETRY_BASE_SECONDS", 1.0))
+        self.publisher = Publisher(config["AMQP_URI"], use_confirms=True, mandatory=True,
+                                   delivery_mode=PERSISTENT, serializer="json")
+        self._stopped = False
+
+    def start(self):
+        self.container.spawn_managed_thread(self._run)
+
+    def stop(self):
+        self._stopped = True
+
+    def kill(self):
+        self._stopped = True
+
+    def db(self):
+        # not a property: nameko inspects extensions' attributes before Mongo is set up
+        return container_db(self.container)
+
+    def get_dependency(self, worker_ctx):
+        return InboxHandle(self, worker_ctx)
+
+    # -- failures ----------------------------------------------------------------------
+    def record_failure(self, key, handler, queue, payload, exc) -> dict:
+        now = _now()
+        doc = self.db()[FAILURES].find_one_and_update(
+            {"_id": key},
+            {"$inc": {"attempts": 1},
+             "$set": {"handler": handler, "queue": queue, "event": payload, "updated_at": now,
+                      "last_error": f"{type(exc).__name__}: {exc}"[:1000]},
+             "$setOnInsert": {"first_failed_at": now}},
+            upsert=True, return_document=ReturnDocument.AFTER)
+        attempts = doc["attempts"]
+        if attempts >= self.retry_limit:
+            status, next_at = PARKED, None
+        else:
+            status, next_at = RETRYING, now + timedelta(seconds=self.retry_base * 2 ** (attempts - 1))
+        self.db()[FAILURES].update_one({"_id": key}, {"$set": {"status": status, "next_attempt_at": next_at}})
+        log_event(log, "event parked in the dead-letter store" if status == PARKED else "event failed, will retry",
+                  logging.WARNING, event_id=key.rsplit(":", 1)[-1], handler=handler, attempts=attempts,
+                  error=doc["last_error"], next_attempt_at=next_at)
+        return doc
+
+    def _run(self):
+        while not self._stopped:
+            try:
+                self.retry_due()
+            except Exception:
+                log.exception("retry round failed")
+            eventlet.sleep(min(0.5, self.retry_base))
+
+    def retry_due(self) -> int:
+        now = _now()
+        stale = now - timedelta(seconds=REQUEUE_STALE_SECONDS)
+        due = list(self.db()[FAILURES].find({"$or": [
+            {"status": RETRYING, "next_attempt_at": {"$lte": now}},
+            {"status": REQUEUED, "requeued_at": {"$lte": stale}},
+        ]}))
+        count = 0
+        for doc in due:
+            try:
+                # the default exchange routes by queue name straight to the failed handler
+                self.publisher.publish(doc["event"], exchange=Exchange(""), routing_key=doc["queue"],
+                                       headers={"nameko.event_id": doc["_id"]})
+            except UndeliverableMessage:
+                continue
+            self.db()[FAILURES].update_one({"_id": doc["_id"], "status": doc["status"]},
+                                         {"$set": {"status": REQUEUED, "requeued_at": _now()}})
+            count += 1
+        return count
+
+    # -- admin -------------------------------------------------------------------------
+    def counts(self) -> dict:
+        failures = self.db()[FAILURES]
+        return {"dead_letters": failures.count_documents({"status": PARKED}),
+                "retrying": failures.count_documents({"status": {"$in": [RETRYING, REQUEUED]}})}
+
+    def list_dead_letters(self, principal: Principal, page=1, page_size=50) -> dict:
+        principal.require_role(ADMIN)
+        page, page_size = page_args(page, page_size)
+        flt = {"status": PARKED}
+        total = self.db()[FAILURES].count_documents(flt)
+        docs = self.db()[FAILURES].find(flt).sort("first_failed_at", ASCENDING) \
+            .skip((page - 1) * page_size).limit(page_size)
+        return {"items": [_dead_letter(self.container.service_name, d) for d in docs],
+                "page": page, "page_size": page_size, "total": total}
+
+    def replay(self, principal: Principal, dead_letter_id: str) -> dict:
+        principal.require_role(ADMIN)
+        doc = self.db()[FAILURES].find_one_and_update(
+            {"_id": dead_letter_id, "status": PARKED},
+            {"$set": {"status": RETRYING, "next_attempt_at": _now(), "attempts": 0},
+             "$inc": {"replays": 1}},
+            return_document=ReturnDocument.AFTER)
+        if doc is None:
+            raise NotFound(f"dead letter {dead_letter_id} not found")
+        log_event(log, "dead letter replayed", event_id=dead_letter_id, user=principal.user)
+        return _dead_letter(self.container.service_name, doc)
+
+
+def _dead_letter(service: str, doc: dict) -> dict:
+    out = public(doc)
+    out["service"] = service
+    for k in ("first_failed_at", "updated_at", "next_attempt_at", "requeued_at"):
+        if isinstance(out.get(k), datetime):
+            out[k] = out[k].isoformat()
+    return out

@@ -1,0 +1,159 @@
+"""Transactional outbox: a state change and the event it causes are one atomic write.
+
+A domain function that changes a document pushes the event envelope into that same
+document's ``_outbox`` array in the same update (single-document writes are atomic in
+MongoDB and in the stand-in, no transaction needed). The ``Outbox`` provider of the
+service runs a relay that publishes pending events with publisher confirms and
+``mandatory`` (an event no queue is bound for comes back and stays pending instead of
+vanishing), and removes each from ``_outbox`` only after the broker confirmed it.
+
+A crash between the confirm and the removal publishes the event again later: delivery
+is at-least-once, consumers drop duplicates by ``event_id`` (shared/inbox.py). Several
+replicas of a service may race on the same pending event for the same reason, harmlessly.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Sequence
+
+import eventlet
+from eventlet.event import Event as GreenEvent
+from nameko.amqp.publish import Publisher, UndeliverableMessage
+from nameko.constants import PERSISTENT
+from nameko.extensions import DependencyProvider
+from nameko.standalone.events import get_event_exchange
+
+from shared.events import new_event
+from shared.logs import log_event
+from shared.principal import REQUEST_ID_KEY
+from shared.storage import Index, container_db
+
+log = logging.getLogger("skillmaster.outbox")
+
+OUTBOX_FIELD = "_outbox"
+
+
+def outbox_indexes(collections: Sequence[str]) -> list[Index]:
+    return [Index(c, [(f"{OUTBOX_FIELD}.event_id", 1)], sparse=True, name="outbox_pending")
+            for c in collections]
+
+
+class EventRecorder:
+    """What a worker gets: builds envelopes carrying the worker's request id."""
+
+    def __init__(self, provider: "Outbox", worker_ctx):
+        self.provider = provider
+        self.source = provider.container.service_name
+        self.worker_ctx = worker_ctx
+        self._touched = provider._touched
+
+    def event(self, type_: str, data: dict, *, tenant_id: str | None) -> dict:
+        self._touched.add(self.worker_ctx)
+        return new_event(self.source, type_, data, tenant_id=tenant_id,
+                         request_id=self.worker_ctx.data.get(REQUEST_ID_KEY))
+
+
+class Outbox(DependencyProvider):
+    """Relay of pending events for the given collections of this service's ``Mongo`` store."""
+
+    def __init__(self, collections: Sequence[str]):
+        self.collections = list(collections)
+        self._touched: set = set()
+        self._wake = GreenEvent()
+        self._stopped = False
+
+    def setup(self):
+        config = self.container.config
+        self.poll = float(config.get("OUTBOX_POLL_SECONDS", 1.0))
+        self.publisher = Publisher(config["AMQP_URI"], use_confirms=True, mandatory=True,
+                                   delivery_mode=PERSISTENT, serializer="json",
+                                   retry=True, retry_policy={"max_retries": 2, "interval_start": 0.5,
+                                                             "interval_step": 0.5, "interval_max": 1})
+
+    def start(self):
+        self._stopped = False
+        self.container.spawn_managed_thread(self._run)
+
+    def stop(self):
+        self._stopped = True
+        self._signal()
+
+    def kill(self):
+        self.stop()
+
+    def db(self):
+        # not a property: nameko inspects extensions' attributes before Mongo is set up
+        return container_db(self.container)
+
+    def get_dependency(self, worker_ctx):
+        return EventRecorder(self, worker_ctx)
+
+    def worker_teardown(self, worker_ctx):
+        if worker_ctx in self._touched:
+            self._touched.discard(worker_ctx)
+            self._signal()
+
+    def _signal(self):
+        if not self._wake.ready():
+            self._wake.send(True)
+
+    def _run(self):
+        while not self._stopped:
+            try:
+                self._wake.wait(self.poll)
+            finally:
+                if self._wake.ready():
+                    self._wake.reset()
+            if self._stopped:
+                break
+            try:
+                self.flush()
+            except Exception:  # a broken broker must not kill the service; retry next round
+                log.exception("outbox relay round failed; events stay pending")
+                eventlet.sleep(self.poll)
+
+    def pending(self) -> int:
+        """How many events wait to be published (reported by /readyz)."""
+        total = 0
+        for name in self.collections:
+            for doc in self.db()[name].find({f"{OUTBOX_FIELD}.event_id": {"$exists": True}},
+                                          {OUTBOX_FIELD: 1}):
+                total += len(doc.get(OUTBOX_FIELD) or [])
+        return total
+
+    def flush(self) -> int:
+        """Publish every pending event, oldest first; returns how many were confirmed."""
+        sent = 0
+        for name in self.collections:
+            coll = self.db()[name]
+            docs = list(coll.find({f"{OUTBOX_FIELD}.event_id": {"$exists": True}}, {OUTBOX_FIELD: 1}))
+            for doc in docs:
+                for event in list(doc.get(OUTBOX_FIELD) or []):
+                    if not self.publish(event):
+                        return sent  # unroutable or broker trouble: keep order, retry later
+                    coll.update_one({"_id": doc["_id"]},
+                                    {"$pull": {OUTBOX_FIELD: {"event_id": event["event_id"]}},
+                                     "$set": {"_last_event_sent_at": datetime.now(timezone.utc)}})
+                    sent += 1
+        return sent
+
+    def publish(self, event: dict) -> bool:
+        exchange = get_event_exchange(event["source"], self.container.config)
+        headers = {"nameko.event_id": event["event_id"]}
+        if event.get("request_id"):
+            headers[f"nameko.{REQUEST_ID_KEY}"] = event["request_id"]
+        try:
+            self.publisher.publish(event, exchange=exchange, routing_key=event["type"],
+                                   headers=headers, declare=[exchange])
+        except UndeliverableMessage:
+            log_event(log, "event unroutable: no queue bound yet, it stays pending", logging.WARNING,
+                      event_id=event["event_id"], type=event["type"], request_id=event.get("request_id"))
+            return False
+        except Exception as exc:
+            log_event(log, "event publish failed, it stays pending", logging.WARNING,
+                      event_id=event["event_id"], type=event["type"], error=repr(exc))
+            return False
+        log_event(log, "event published", event_id=event["event_id"], type=event["type"],
+                  tenant_id=event.get("tenant_id"), request_id=event.get("request_id"))
+        return True

@@ -1,0 +1,53 @@
+"""marshmallow 3 building blocks shared by the services' published schemas."""
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from shared.errors import ValidationFailed, flatten_errors
+
+
+class StrictSchema(Schema):
+    """Unknown fields are an error, never silently dropped."""
+
+    class Meta:
+        unknown = RAISE
+        ordered = True
+
+
+def load(schema: Schema, data: Any, **kwargs) -> Any:
+    """Validate input; every problem becomes a 422 whose ``errors`` name the field."""
+    if data is None:
+        data = {}
+    try:
+        return schema.load(data, **kwargs)
+    except ValidationError as exc:
+        raise ValidationFailed("the input does not fit the schema", errors=flatten_errors(exc.messages))
+
+
+class ProblemSchema(Schema):
+    """RFC 7807 problem details, as every error answers (application/problem+json)."""
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.String())
+    rule = fields.String(metadata={"description": "the rule of the measures broken, e.g. R-6"})
+    request_id = fields.String()
+
+
+class PageSchema(Schema):
+    page = fields.Integer()
+    page_size = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()
+
+
+def page_of(item_schema: type[Schema], name: str | None = None) -> type[Schema]:
+    """A paginated list schema: ``{items: [...], page, page_size, total, pages}``."""
+    cls_name = name or f"{item_schema.__name__.removesuffix('Schema')}PageSchema"
+    return type(cls_name, (PageSchema,), {"items": fields.List(fields.Nested(item_schema))})
+
+
+NonEmpty = validate.Length(min=1)
