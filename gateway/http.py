@@ -132,3 +132,9 @@ def json_default(value):
 def query_args(request, *names: str) -> dict:
     """The named query parameters present in the request (services validate them)."""
     return {name: request.args[name] for name in names if name in request.args}
+
+
+def idempotency_key(request) -> str | None:
+    """The client's Idempotency-Key header, if any (services enforce it: shared/idempotency.py)."""
+    key = request.headers.get("Idempotency-Key")
+    return key.strip() if key and key.strip() else None

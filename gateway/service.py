@@ -13,16 +13,16 @@ from nameko.dependency_providers import Config
 
 from gateway.auth import Tokens
 from gateway.clients import Services
-from gateway.http import query_args, route
+from gateway.http import route
 from gateway.openapi import build_spec
+from gateway.routes.directory import PAGING, DirectoryRoutes
 from services.registry import schemas as registry
 from shared.errors import ValidationFailed
 from shared.logs import EntrypointLogger
-from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, TENANT, Principal
+from shared.principal import ADMIN, Principal
 from shared.schemas import load
 
 SERVICE_NAMES = ("registry", "reporting", "supervision", "assessment", "ledger")
-PAGING = {"page": ("integer", "page number, from 1"), "page_size": ("integer", "items per page, at most 500")}
 
 try:
     VERSION = version("skillmaster")
@@ -30,7 +30,8 @@ except PackageNotFoundError:  # running from a source tree without install
     VERSION = "0.0.0"
 
 
-class GatewayService:
+class GatewayService(DirectoryRoutes):
+    """Route groups are mixins (gateway/routes/*.py); nameko finds entry points on base classes."""
     name = "gateway"
 
     config = Config()
@@ -94,48 +95,6 @@ class GatewayService:
     def me(self, request):
         p = request.principal
         return {"user": p.user, "role": p.role, "tenant_id": p.tenant_id, "unit_id": p.unit_id}
-
-    # -- directory --------------------------------------------------------------------
-    @route("GET", "/api/v1/tenants", summary="Tenants you can see (city roles: all)", tags=["directory"],
-           response=registry.TenantPageSchema, query={**PAGING, "kind": ("string", "district, development_zone or group")})
-    def list_tenants(self, request):
-        return self.services.registry.list_tenants(**query_args(request, "page", "page_size", "kind"))
-
-    @route("POST", "/api/v1/tenants", summary="Add a municipal bureau or enterprise group", tags=["directory"],
-           roles=(ADMIN, CITY_BUREAU), body=registry.TenantCreateSchema, response=registry.TenantSchema, status=201)
-    def create_tenant(self, request):
-        return self.services.registry.create_tenant(request.body_json)
-
-    @route("GET", "/api/v1/tenants/<tenant_id>", summary="One tenant", tags=["directory"],
-           response=registry.TenantSchema)
-    def get_tenant(self, request, tenant_id):
-        return self.services.registry.get_tenant(tenant_id)
-
-    @route("GET", "/api/v1/tenants/<tenant_id>/units", summary="A tenant's units and branches", tags=["directory"],
-           response=registry.UnitPageSchema, query=PAGING)
-    def list_units(self, request, tenant_id):
-        return self.services.registry.list_units(tenant_id, **query_args(request, "page", "page_size"))
-
-    @route("POST", "/api/v1/tenants/<tenant_id>/units", summary="Register a unit or a branch (分厂/分公司)",
-           tags=["directory"], roles=(TENANT, ADMIN, CITY_CENTER), body=registry.UnitSchema,
-           response=registry.UnitSchema, status=201)
-    def create_unit(self, request, tenant_id):
-        return self.services.registry.create_unit(tenant_id, request.body_json)
-
-    @route("GET", "/api/v1/units/<unit_id>", summary="One unit", tags=["directory"], response=registry.UnitSchema)
-    def get_unit(self, request, unit_id):
-        return self.services.registry.get_unit(unit_id)
-
-    @route("GET", "/api/v1/users", summary="Users you can see", tags=["directory"],
-           response=registry.UserPageSchema, query=PAGING)
-    def list_users(self, request):
-        return self.services.registry.list_users(**query_args(request, "page", "page_size"))
-
-    @route("POST", "/api/v1/users", summary="Create a user (admin; a tenant user: unit users of its units)",
-           tags=["directory"], roles=(ADMIN, TENANT), body=registry.UserSchema, response=registry.UserSchema,
-           status=201)
-    def create_user(self, request):
-        return self.services.registry.create_user(request.body_json)
 
     # -- operations -------------------------------------------------------------------
     @route("GET", "/api/v1/admin/dead-letters", summary="Events parked after failing every retry, per service",

@@ -12,8 +12,9 @@ it defaults to, and is capped at, the start of the next cycle.  ``as_of``: when 
   opened it (the cycle's own figures, net of reversals; reversals count in the cycle of the
   entry they reverse).  Stated "in principle" (原则上): this is an indicator for the
   assessment, not a block on booking.
-* R-22 ``city_funds_used_by_deadline``: no city money left in the account (``cash:city`` = 0)
-  just before the deadline, counting the entries booked before it.  ``None`` when no deadline
+* R-22 ``city_funds_used_by_deadline``: no city money left unused (``cash:city`` = 0) just
+  before the deadline, counting the entries booked before it; money handed back by a
+  clawback does not count as used.  ``None`` when no deadline
   is known.  If ``as_of`` is before the deadline, the figure is measured at ``as_of`` and
   ``deadline_passed`` is False; the cycle then counts as compliant for R-22 (not yet due).
 
@@ -36,9 +37,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable, Mapping
 
-from .balances import fold, figures, format_bp, ratio_bp
+from .balances import fold, format_bp, ratio_bp
 from .errors import UnknownEntry
-from .journal import CASH_CITY, SHANGHAI, JournalEntry, as_entry, normalize_datetime
+from .journal import CASH_CITY, FUNDING_CITY_CLAWBACK, SHANGHAI, JournalEntry, as_entry, normalize_datetime
 
 
 def _iso(t: datetime | None) -> str | None:
@@ -69,11 +70,13 @@ def cycle_compliance(entries: Iterable["JournalEntry | Mapping[str, Any]"], *, c
     measured_at = deadline
     if as_of_t is not None and (deadline is None or as_of_t < deadline):
         measured_at = as_of_t
-    if measured_at is not None:
-        unspent = sum(p.amount_fen for e in es if e.booked_at < measured_at
-                      for p in e.postings if p.account == CASH_CITY)
-    else:
-        unspent = state.city_unspent_fen
+    # city money not used on the studio: cash:city from every entry booked before the
+    # measuring point, leaving out clawbacks (and their reversals) -- money handed back on
+    # revocation was not "used"
+    unspent = sum(p.amount_fen for e in es
+                  if (measured_at is None or e.booked_at < measured_at)
+                  and not any(q.account == FUNDING_CITY_CLAWBACK for q in e.postings)
+                  for p in e.postings if p.account == CASH_CITY)
     deadline_passed = None if deadline is None else (as_of_t is None or as_of_t >= deadline)
     used = None if deadline is None else unspent == 0
     r22 = None if deadline is None else (used or not deadline_passed)
