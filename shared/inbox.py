@@ -162,24 +162,29 @@ class Inbox(DependencyProvider):
             eventlet.sleep(min(0.5, self.retry_base))
 
     def retry_due(self) -> int:
-        now = _now()
-        stale = now - timedelta(seconds=REQUEUE_STALE_SECONDS)
-        due = list(self.db()[FAILURES].find({"$or": [
-            {"status": RETRYING, "next_attempt_at": {"$lte": now}},
-            {"status": REQUEUED, "requeued_at": {"$lte": stale}},
-        ]}))
+        """Send each failure that is due back to its handler's queue; returns how many."""
+        failures = self.db()[FAILURES]
         count = 0
-        for doc in due:
+        while True:
+            now = _now()
+            # claim before publishing: the handler may fail again before this loop resumes
+            doc = failures.find_one_and_update(
+                {"$or": [{"status": RETRYING, "next_attempt_at": {"$lte": now}},
+                         {"status": REQUEUED, "requeued_at": {"$lte": now - timedelta(seconds=REQUEUE_STALE_SECONDS)}}]},
+                {"$set": {"status": REQUEUED, "requeued_at": now}}, return_document=ReturnDocument.AFTER)
+            if doc is None:
+                return count
             try:
                 # the default exchange routes by queue name straight to the failed handler
                 self.publisher.publish(doc["event"], exchange=Exchange(""), routing_key=doc["queue"],
                                        headers={"nameko.event_id": doc["_id"]})
-            except UndeliverableMessage:
-                continue
-            self.db()[FAILURES].update_one({"_id": doc["_id"], "status": doc["status"]},
-                                         {"$set": {"status": REQUEUED, "requeued_at": _now()}})
+            except Exception as exc:
+                failures.update_one({"_id": doc["_id"], "status": REQUEUED},
+                                    {"$set": {"status": RETRYING, "next_attempt_at": now + timedelta(seconds=self.retry_base)}})
+                log_event(log, "event retry could not be sent; will try again", logging.WARNING,
+                          event_id=doc["_id"], error=repr(exc))
+                return count
             count += 1
-        return count
 
     # -- admin -------------------------------------------------------------------------
     def counts(self) -> dict:

@@ -30,17 +30,25 @@ amounts = st.one_of(
     st.integers(min_value=1, max_value=45_000_000),
     st.sampled_from([GRANT_FEN, BONUS_FEN, 99_999, 100_000, 149_999, 150_000, 1]),
 )
-ops = st.one_of(
-    st.tuples(st.just("grant"), gaps),
-    st.tuples(st.just("bonus"), gaps),
-    st.tuples(st.just("matching"), gaps, amounts),
-    st.tuples(st.just("spend"), gaps, amounts, st.sampled_from(CATEGORIES + ("bogus",)),
-              st.sampled_from(FUNDINGS), st.one_of(st.none(), st.integers(0, 4)), st.booleans()),
-    st.tuples(st.just("reverse"), gaps, st.integers(min_value=0, max_value=1000)),
-    st.tuples(st.just("clawback"), gaps),
-    st.tuples(st.just("replay"), gaps, st.integers(min_value=0, max_value=1000)),
-)
-histories = st.tuples(st.booleans(), st.lists(ops, min_size=1, max_size=40)).map(
+small = st.integers(min_value=1, max_value=99_999)          # below the fixed-asset threshold
+_strategies = {
+    "spend": st.tuples(st.just("spend"), gaps, st.one_of(small, small, amounts),
+                       st.sampled_from(CATEGORIES * 6 + ("bogus",)), st.sampled_from(FUNDINGS),
+                       st.one_of(st.none(), st.integers(0, 6)), st.booleans()),
+    "matching": st.tuples(st.just("matching"), gaps, amounts),
+    "reverse": st.tuples(st.just("reverse"), gaps, st.integers(min_value=0, max_value=1000)),
+    "grant": st.tuples(st.just("grant"), gaps),
+    "bonus": st.tuples(st.just("bonus"), gaps),
+    "clawback": st.tuples(st.just("clawback"), gaps),
+    "replay": st.tuples(st.just("replay"), gaps, st.integers(min_value=0, max_value=1000)),
+}
+# weights: mostly the unit's own bookings; designation, bonus and revocation are rarer
+_weighted = ["spend"] * 16 + ["matching"] * 6 + ["reverse"] * 4 + ["bonus"] * 2 + ["replay"] * 2 + \
+    ["grant", "clawback"]
+ops = st.sampled_from(_weighted).flatmap(_strategies.__getitem__)
+# most histories start with the designation grant (else little but refusals happens)
+histories = st.tuples(st.sampled_from([True, True, True, True, False]),
+                      st.lists(ops, min_size=8, max_size=60)).map(
     lambda h: ([("grant", 0)] if h[0] else []) + h[1])
 
 
@@ -141,7 +149,7 @@ def random_studio_entries(rng: random.Random, studio_id: str, tenant_id: str, un
     s = apply(s, e)
     out.append(e)
     i = 0
-    while len(out) < n:
+    while len(out) < n and i < 50 * n:
         i += 1
         t += timedelta(minutes=rng.randrange(60, 60 * 24 * 20))
         r = rng.random()
@@ -155,7 +163,10 @@ def random_studio_entries(rng: random.Random, studio_id: str, tenant_id: str, un
                                       funding=rng.choice(FUNDINGS), booked_at=t, idempotency_key=f"x{i}",
                                       caused_by={"user": "u"})
             elif r < 0.97:
-                target = rng.choice(out).entry_id
+                targets = [x for x in out if x.kind in ("matching", "expenditure")]
+                if not targets:
+                    continue
+                target = rng.choice(targets).entry_id
                 e = reversal_entry(s, target, booked_at=t, idempotency_key=f"r{i}", caused_by={"user": "u"},
                                    reason="更正")
             else:

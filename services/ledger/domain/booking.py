@@ -155,7 +155,7 @@ def _entry(state: AccountState, *, ids, kind, amount_fen, booked_at, cycle, key,
         entry_id=entry_id_for(sid, key), seq=state.seq + 1, studio_id=sid, tenant_id=tid,
         unit_id=uid, kind=kind, amount_fen=amount_fen, booked_at=booked_at, cycle=cycle,
         idempotency_key=key, request_hash=req_hash, caused_by=caused_by,
-        postings=tuple(p for p in postings if p.amount_fen != 0), **extra)
+        postings=tuple(postings), **extra)
 
 
 # --------------------------------------------------------------------------- builders
@@ -366,8 +366,10 @@ def clawback_entry(state: AccountState, *, booked_at: datetime, idempotency_key:
     owed = c - returned
     return _entry(state, ids=ids, kind=CLAWBACK, amount_fen=c, booked_at=t, cycle=cycle.number,
                   key=idempotency_key, req_hash=h, caused_by=cb, source=cycle.source, memo=memo,
-                  postings=(Posting(FUNDING_CITY_CLAWBACK, c), Posting(CASH_CITY, -returned),
-                            Posting(PAYABLE_CITY_CLAWBACK, -owed)))
+                  postings=tuple(Posting(acc, amt) for acc, amt in ((FUNDING_CITY_CLAWBACK, c),
+                                                                     (CASH_CITY, -returned),
+                                                                     (PAYABLE_CITY_CLAWBACK, -owed))
+                                 if amt != 0))
 
 
 def _require_open_ids(state: AccountState) -> None:

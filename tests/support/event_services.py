@@ -1,0 +1,62 @@
+"""Two tiny services that use the real outbox and inbox, for the messaging tests (issue #10).
+
+``emitter`` records a ``thing.made`` event in the same write as its document; ``sink``
+applies it once (its effect document is keyed by the event id) and can be told, per
+thing, to fail a number of times first.
+"""
+from nameko.events import event_handler
+from pymongo.errors import DuplicateKeyError
+
+from shared.inbox import AlreadyApplied, INBOX_INDEXES, Inbox
+from shared.outbox import Outbox, outbox_indexes
+from shared.principal import Caller
+from shared.rpc import rpc
+from shared.service import ServiceBase
+from shared.storage import Mongo
+
+
+class EmitterService(ServiceBase):
+    name = "emitter"
+    store = Mongo("emitter", {}, outbox_indexes(["things"]))
+    caller = Caller()
+    outbox = Outbox(["things"])
+
+    @rpc(public=True)
+    def make(self, thing_id, fail_times=0, always_fail=False):
+        event = self.outbox.event("thing.made", {"thing_id": thing_id, "fail_times": fail_times,
+                                                  "always_fail": always_fail}, tenant_id="dongcheng")
+        self.store.internal("things").insert_one({"_id": thing_id, "tenant_id": "dongcheng", "_outbox": [event]})
+        return event["event_id"]
+
+
+class SinkService(ServiceBase):
+    name = "sink"
+    store = Mongo("sink", {}, INBOX_INDEXES)
+    caller = Caller()
+    inbox = Inbox()
+
+    @event_handler("emitter", "thing.made", requeue_on_error=True)
+    def on_thing_made(self, payload):
+        self.inbox.apply(payload, self._apply)
+
+    def _apply(self, event):
+        data = event["data"]
+        attempts = self.store.internal("attempts").find_one_and_update(
+            {"_id": data["thing_id"]}, {"$inc": {"n": 1}}, upsert=True, return_document=True)["n"]
+        if data.get("always_fail") and not self.store.internal("fixed").find_one({"_id": data["thing_id"]}):
+            raise RuntimeError(f"poison thing {data['thing_id']}")
+        if attempts <= data.get("fail_times", 0):
+            raise RuntimeError(f"injected failure {attempts} of {data['fail_times']}")
+        try:
+            self.store.internal("effects").insert_one({"_id": f"effect:{event['event_id']}",
+                                                       "thing_id": data["thing_id"]})
+        except DuplicateKeyError:
+            raise AlreadyApplied()
+
+    @rpc(public=True)
+    def effects(self):
+        return sorted(d["thing_id"] for d in self.store.internal("effects").find())
+
+    @rpc(public=True)
+    def fix(self, thing_id):
+        self.store.internal("fixed").insert_one({"_id": thing_id})
