@@ -211,3 +211,22 @@ def test_request_id_is_echoed(system):
     assert resp.headers["X-Request-Id"] == "trace-me-123"
     assert problem(system.get("/api/v1/units/none", "demo-admin", headers={"X-Request-Id": "trace-404"}),
                    404)["request_id"] == "trace-404"
+
+
+def test_one_request_id_follows_the_call_into_the_service_logs(system, caplog):
+    import logging
+    caplog.set_level(logging.INFO, logger="skillmaster")
+    system.get("/api/v1/tenants", "demo-center", headers={"X-Request-Id": "follow-me-42"})
+    import time
+    deadline = time.monotonic() + 5
+    while True:  # the service logs its entry point just after it has replied
+        lines = [r for r in caplog.records if getattr(r, "fields", {}).get("request_id") == "follow-me-42"]
+        services = {r.fields.get("service") for r in lines if r.name == "skillmaster.entrypoint"}
+        if {"gateway", "registry"} <= services or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert {"gateway", "registry"} <= services
+    assert any(r.name == "skillmaster.gateway.request" and r.fields["status"] == 200 for r in lines)
+    from shared.logs import JsonFormatter
+    import json
+    assert json.loads(JsonFormatter().format(lines[0]))["request_id"] == "follow-me-42"

