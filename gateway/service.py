@@ -16,7 +16,7 @@ from gateway.clients import Services
 from gateway.http import route
 from gateway.openapi import build_spec
 from gateway.routes.directory import PAGING, DirectoryRoutes
-from services.registry import schemas as registry
+import services.registry.schemas as registry
 from shared.errors import ValidationFailed
 from shared.logs import EntrypointLogger
 from shared.principal import ADMIN, Principal

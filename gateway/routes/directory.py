@@ -1,6 +1,6 @@
 """Directory routes: tenants, units, users (registry)."""
 from gateway.http import query_args, route
-from services.registry import schemas as registry
+import services.registry.schemas as registry
 from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, TENANT
 
 PAGING = {"page": ("integer", "page number, from 1"), "page_size": ("integer", "items per page, at most 500")}
