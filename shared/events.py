@@ -19,6 +19,14 @@ REPORT_SUBMITTED = ("reporting", "report.submitted")
 SUMMARY_SUBMITTED = ("supervision", "summary.submitted")
 ASSESSMENT_GRADED = ("assessment", "assessment.graded")    # excellent → 200,000 CNY bonus
 
+# What each event's ``data`` carries (the contract; add fields, never remove or rename):
+#   studio.designated: studio_id, tenant_id, unit_id, application_id, lead (name), occupation,
+#                      designated_on (ISO date, Asia/Shanghai), year, nameplate_no, measures_version
+#   studio.revoked:    studio_id, tenant_id, unit_id, revocation_id, ground (R-20 ground code),
+#                      revoked_on (ISO date)
+#   studio.changed:    studio_id, tenant_id, unit_id, change_request_id, kind, before, after
+#   assessment.graded: round_id, studio_id, tenant_id, unit_id, grade (excellent|pass|fail),
+#                      graded_on (ISO date), published_on (ISO date)
 ALL_EVENTS = (STUDIO_DESIGNATED, STUDIO_REVOKED, STUDIO_CHANGED, REPORT_SUBMITTED,
               SUMMARY_SUBMITTED, ASSESSMENT_GRADED)
 

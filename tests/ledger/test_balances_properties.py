@@ -19,7 +19,7 @@ from services.ledger.domain import (BONUS_FEN, CATEGORIES, DEFAULT_THRESHOLDS, G
                                     clawback_key, cycle_compliance, expenditure_entry, fold,
                                     grant_entry, grant_key, matching_entry, next_booking_time)
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 # ---------------------------------------------------------------- an independent model

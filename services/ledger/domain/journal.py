@@ -249,7 +249,7 @@ def entry_id_for(studio_id: str, idempotency_key: str) -> str:
 
 def request_hash(request: Mapping[str, Any]) -> str:
     """sha256 of the canonical JSON of a request (what idempotency compares)."""
-    blob = json.dumps(request, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    blob = json.dumps(request, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=repr)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
