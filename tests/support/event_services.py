@@ -4,6 +4,7 @@
 applies it once (its effect document is keyed by the event id) and can be told, per
 thing, to fail a number of times first.
 """
+import eventlet
 from nameko.events import event_handler
 from pymongo.errors import DuplicateKeyError
 
@@ -22,9 +23,20 @@ class EmitterService(ServiceBase):
     outbox = Outbox(["things"])
 
     @rpc(public=True)
-    def make(self, thing_id, fail_times=0, always_fail=False):
+    def made_count(self):
+        return self.store.internal("things").count_documents({})
+
+    @rpc(public=True)
+    def make_many(self, prefix, count):
+        for i in range(count):
+            self.make(f"{prefix}-{i:04d}")
+        return count
+
+    @rpc(public=True)
+    def make(self, thing_id, fail_times=0, always_fail=False, hang_after_write=False):
         event = self.outbox.event("thing.made", {"thing_id": thing_id, "fail_times": fail_times,
-                                                  "always_fail": always_fail}, tenant_id="dongcheng")
+                                                  "always_fail": always_fail,
+                                                  "hang_after_write": hang_after_write}, tenant_id="dongcheng")
         self.store.internal("things").insert_one({"_id": thing_id, "tenant_id": "dongcheng", "_outbox": [event]})
         return event["event_id"]
 
@@ -52,10 +64,18 @@ class SinkService(ServiceBase):
                                                        "thing_id": data["thing_id"]})
         except DuplicateKeyError:
             raise AlreadyApplied()
+        if data.get("hang_after_write") and self.store.internal("hung").find_one_and_update(
+                {"_id": data["thing_id"]}, {"$setOnInsert": {"at": 1}}, upsert=True) is None:
+            # the first delivery hangs after its write, before nameko acks: the test kills us here
+            eventlet.sleep(3600)
 
     @rpc(public=True)
     def effects(self):
         return sorted(d["thing_id"] for d in self.store.internal("effects").find())
+
+    @rpc(public=True)
+    def effect_count(self):
+        return self.store.internal("effects").count_documents({})
 
     @rpc(public=True)
     def fix(self, thing_id):
