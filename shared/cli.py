@@ -188,6 +188,10 @@ def run_all(argv=None) -> int:
     if args.config:
         env["SKILLMASTER_CONFIG"] = args.config
     config = _config(args.config)
+    # Ctrl-C (SIGINT) and SIGTERM both stop everything, even when started from a script
+    # that ignores SIGINT for background jobs
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     ensure_rabbitmq(config["AMQP_URI"])
     code = subprocess.run([sys.executable, "-m", "shared.cli", "topology"], env=env).returncode
     if code:
@@ -197,7 +201,9 @@ def run_all(argv=None) -> int:
               "it is lost when you stop. Set MONGO_URI=mongodb://… to keep it.")
     children = {}
     for name in SERVICE_ORDER:
-        children[name] = subprocess.Popen([sys.executable, "-m", "shared.cli", "service", name], env=env)
+        # children ignore SIGINT: the parent stops them in order with SIGTERM
+        children[name] = subprocess.Popen([sys.executable, "-m", "shared.cli", "service", name], env=env,
+                                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     url = f"http://127.0.0.1:{config['GATEWAY_PORT']}"
     try:
         if _wait_ready(url, children, 90):
@@ -214,6 +220,10 @@ def run_all(argv=None) -> int:
         return 0
     finally:
         _stop_all(children)
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _wait_ready(url: str, children: dict, seconds: float) -> bool:
@@ -235,7 +245,7 @@ def _wait_ready(url: str, children: dict, seconds: float) -> bool:
 
 
 def _stop_all(children: dict) -> None:
-    for p in children.values():
+    for p in reversed(list(children.values())):  # the gateway first
         if p.poll() is None:
             p.send_signal(signal.SIGTERM)
     deadline = time.monotonic() + 15
@@ -260,7 +270,7 @@ def _print_welcome(url: str, demo: bool) -> None:
      demo-dongcheng (tenant 东城区)  demo-haidian (tenant 海淀区)
      demo-unit-a (unit in 东城区)    demo-unit-b (unit in 海淀区)
    Try: curl -s -X POST {url}/api/v1/auth/token -H 'Content-Type: application/json' \\
-          -d '{{"username":"demo-dongcheng","password":"demo-pass"}}'""".replace("{url}", url))
+          -d '{"username":"demo-dongcheng","password":"demo-pass"}'""".replace("{url}", url))
     print(" Ctrl-C stops everything.\n================================================================")
 
 
