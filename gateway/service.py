@@ -15,7 +15,9 @@ from gateway.auth import Tokens
 from gateway.clients import Services
 from gateway.http import route
 from gateway.openapi import build_spec
+from gateway.routes.applications import ApplicationRoutes
 from gateway.routes.directory import PAGING, DirectoryRoutes
+from gateway.routes.studios import StudioRoutes
 import services.registry.schemas as registry
 from shared.errors import ValidationFailed
 from shared.logs import EntrypointLogger
@@ -30,7 +32,7 @@ except PackageNotFoundError:  # running from a source tree without install
     VERSION = "0.0.0"
 
 
-class GatewayService(DirectoryRoutes):
+class GatewayService(DirectoryRoutes, ApplicationRoutes, StudioRoutes):
     """Route groups are mixins (gateway/routes/*.py); nameko finds entry points on base classes."""
     name = "gateway"
 

@@ -32,6 +32,7 @@ from shared.storage import Index, container_db
 log = logging.getLogger("skillmaster.outbox")
 
 OUTBOX_FIELD = "_outbox"
+SENT, UNROUTABLE, BROKER_ERROR = "sent", "unroutable", "broker_error"   # outcomes of publish()
 
 
 def outbox_indexes(collections: Sequence[str]) -> list[Index]:
@@ -125,20 +126,29 @@ class Outbox(DependencyProvider):
     def flush(self) -> int:
         """Publish every pending event, oldest first; returns how many were confirmed."""
         sent = 0
+        unroutable: set[str] = set()  # types no queue is bound for (routing is by type)
         for name in self.collections:
             coll = self.db()[name]
             docs = list(coll.find({f"{OUTBOX_FIELD}.event_id": {"$exists": True}}, {OUTBOX_FIELD: 1}))
             for doc in docs:
                 for event in list(doc.get(OUTBOX_FIELD) or []):
-                    if not self.publish(event):
-                        return sent  # unroutable or broker trouble: keep order, retry later
+                    if event["type"] in unroutable:
+                        continue
+                    outcome = self.publish(event)
+                    if outcome != SENT:
+                        if outcome == UNROUTABLE:
+                            # it waits for a subscriber, and every later event of its type with
+                            # it (their order is kept); events of other types still go out
+                            unroutable.add(event["type"])
+                            continue
+                        return sent  # broker trouble: keep order, retry later
                     coll.update_one({"_id": doc["_id"]},
                                     {"$pull": {OUTBOX_FIELD: {"event_id": event["event_id"]}},
                                      "$set": {"_last_event_sent_at": datetime.now(timezone.utc)}})
                     sent += 1
         return sent
 
-    def publish(self, event: dict) -> bool:
+    def publish(self, event: dict) -> str:
         exchange = get_event_exchange(event["source"], self.container.config)
         headers = {"nameko.event_id": event["event_id"]}
         if event.get("request_id"):
@@ -149,11 +159,11 @@ class Outbox(DependencyProvider):
         except UndeliverableMessage:
             log_event(log, "event unroutable: no queue bound yet, it stays pending", logging.WARNING,
                       event_id=event["event_id"], type=event["type"], request_id=event.get("request_id"))
-            return False
+            return UNROUTABLE
         except Exception as exc:
             log_event(log, "event publish failed, it stays pending", logging.WARNING,
                       event_id=event["event_id"], type=event["type"], error=repr(exc))
-            return False
+            return BROKER_ERROR
         log_event(log, "event published", event_id=event["event_id"], type=event["type"],
                   tenant_id=event.get("tenant_id"), request_id=event.get("request_id"))
-        return True
+        return SENT

@@ -107,9 +107,16 @@ def _enum(values, description: str):
             if isinstance(values, dict) else f"{description}: " + ", ".join(values)}
 
 
+MATERIAL_KINDS = tuple(cat.MATERIAL_KINDS)  # for the gateway's documentation of the upload route
 BIRTH_MONTH = validate.Regexp(r"^(19|20)\d\d-(0[1-9]|1[0-2])$", error="a month as YYYY-MM")
-Text = lambda n, **kw: fields.String(validate=validate.Length(max=n), **kw)  # noqa: E731
-Required = lambda n, **kw: fields.String(required=True, validate=validate.Length(min=1, max=n), **kw)  # noqa: E731
+
+
+def Text(n: int, **kw) -> fields.String:  # noqa: N802 - reads like a field class
+    return fields.String(validate=validate.Length(max=n), **kw)
+
+
+def Required(n: int, **kw) -> fields.String:  # noqa: N802
+    return fields.String(required=True, validate=validate.Length(min=1, max=n), **kw)
 
 
 class MasterSchema(StrictSchema):
@@ -294,6 +301,10 @@ class MaterialSchema(Schema):
     sha256 = fields.String()
     uploaded_by = fields.String()
     uploaded_at = fields.DateTime()
+
+
+class MaterialListSchema(Schema):
+    items = fields.List(fields.Nested(MaterialSchema))
 
 
 class RecommendationSchema(RecommendSchema):

@@ -1,8 +1,15 @@
-"""registry: tenants, units, users; studio applications and their review (later issues)."""
+"""registry: tenants, units, users; studio applications, their review and designation; studios,
+their change and revocation requests; the working-day calendar (issue #3)."""
+import base64
+
+from eventlet import tpool
+
 from services.registry import schemas
-from services.registry.dependencies import DirectorySeed, Passwords
-from services.registry.domain import directory
+from services.registry.dependencies import Clock, DirectorySeed, Passwords
+from services.registry.domain import applications, directory, excel, files, holidays, materials, studios
+from services.registry.domain.catalogue import LEAD_CHANGE
 from services.registry.storage import INDEXES, OUTBOX_COLLECTIONS, SCOPES, USERS
+from shared.errors import UnsupportedMediaType, ValidationFailed
 from shared.inbox import Inbox
 from shared.outbox import Outbox
 from shared.principal import Caller
@@ -10,6 +17,22 @@ from shared.rpc import rpc
 from shared.schemas import load
 from shared.service import ServiceBase
 from shared.storage import Mongo
+
+
+def form_from_workbook(content: bytes) -> tuple[dict, dict]:
+    """A filled application template → (its answers, the validated form); problems named by cell."""
+    files.check_size(content)
+    if not files.is_xlsx(content):
+        raise UnsupportedMediaType("upload the filled application template as an .xlsx workbook")
+    try:
+        data, cells = tpool.execute(excel.parse_application, content)  # CPU work, off the eventlet hub
+    except excel.WorkbookProblem as exc:
+        raise ValidationFailed(str(exc), errors=exc.errors)
+    try:
+        return data, load(schemas.ApplicationInSchema(), data)
+    except ValidationFailed as exc:
+        raise ValidationFailed("the workbook's answers do not fit the form",
+                               errors={f"{cells.get(k, k)} ({k})": v for k, v in (exc.errors or {}).items()})
 
 
 class RegistryService(ServiceBase):
@@ -21,7 +44,9 @@ class RegistryService(ServiceBase):
     seed = DirectorySeed()
     outbox = Outbox(OUTBOX_COLLECTIONS)
     inbox = Inbox()
+    clock = Clock()
 
+    # -- directory -----------------------------------------------------------------------
     @rpc(public=True)
     def authenticate(self, username, password):
         credentials = load(schemas.LoginSchema(), {"username": username, "password": password})
@@ -58,3 +83,175 @@ class RegistryService(ServiceBase):
     @rpc
     def create_user(self, data):
         return directory.create_user(self.store, self.passwords, load(schemas.UserSchema(), data))
+
+    # -- applications --------------------------------------------------------------------
+    def _application(self, doc):
+        return schemas.ApplicationSchema().dump(applications.render(doc, self.store.principal))
+
+    @rpc
+    def create_application(self, data, idempotency_key=None):
+        form = load(schemas.ApplicationInSchema(), data)
+        return self._application(applications.create(self.store, self.clock.today(), form, data, idempotency_key))
+
+    @rpc
+    def list_applications(self, page=1, page_size=50, year=None, status=None, tenant=None, kind=None):
+        result = applications.list_page(self.store, page, page_size, year, status, tenant, kind)
+        return schemas.ApplicationPageSchema().dump(result)
+
+    @rpc
+    def get_application(self, application_id):
+        return self._application(applications.get(self.store, application_id))
+
+    @rpc
+    def update_application(self, application_id, data):
+        form = load(schemas.ApplicationInSchema(), data)
+        return self._application(applications.edit(self.store, application_id, form))
+
+    @rpc
+    def submit_application(self, application_id):
+        return self._application(applications.submit(self.store, self.clock.today(), application_id))
+
+    @rpc
+    def recommend_application(self, application_id, data):
+        opinion = load(schemas.RecommendSchema(), data)
+        return self._application(applications.recommend(self.store, application_id, opinion))
+
+    @rpc
+    def return_application(self, application_id, data):
+        reasons = load(schemas.ReasonsSchema(), data)["reasons"]
+        return self._application(applications.return_to_unit(self.store, application_id, reasons))
+
+    @rpc
+    def reject_application(self, application_id, data):
+        reasons = load(schemas.ReasonsSchema(), data)["reasons"]
+        return self._application(applications.reject(self.store, application_id, reasons))
+
+    @rpc
+    def review_application(self, application_id, data):
+        stage = load(schemas.ReviewInSchema(), data)
+        return self._application(applications.review(self.store, self.clock.today(), application_id, stage))
+
+    @rpc
+    def start_notice(self, application_id, data):
+        notice = load(schemas.NoticeInSchema(), data)
+        calendar = holidays.working_calendar(self.store)
+        return self._application(applications.start_notice(self.store, calendar, self.clock.today(),
+                                                           application_id, notice))
+
+    @rpc
+    def add_objection(self, application_id, data):
+        objection = load(schemas.ObjectionInSchema(), data)
+        return self._application(applications.add_objection(self.store, self.clock.today(), application_id,
+                                                            objection))
+
+    @rpc
+    def resolve_objection(self, application_id, objection_id, data):
+        resolution = load(schemas.ResolveObjectionSchema(), data)
+        return self._application(applications.resolve_objection(self.store, application_id, objection_id,
+                                                                resolution))
+
+    @rpc
+    def designate_application(self, application_id, data=None):
+        note = load(schemas.NoteSchema(), data or {})["note"]
+        return self._application(applications.designate(self.store, self.clock.today(), application_id,
+                                                        self.outbox.event, note))
+
+    @rpc
+    def shortlist(self, year):
+        return schemas.ShortlistSchema().dump(applications.shortlist(self.store, year))
+
+    # -- materials and the Excel form ----------------------------------------------------
+    @rpc
+    def add_material(self, application_id, kind, filename, content_b64):
+        summary = materials.add(self.store, application_id, kind, filename, content_b64)
+        return schemas.MaterialSchema().dump(summary)
+
+    @rpc
+    def list_materials(self, application_id):
+        return schemas.MaterialListSchema().dump({"items": materials.list_for(self.store, application_id)})
+
+    @rpc
+    def download_material(self, application_id, material_id):
+        return materials.download(self.store, application_id, material_id)
+
+    @rpc
+    def application_template(self):
+        content = tpool.execute(excel.build_template)
+        return {"filename": "北京市技能大师工作室申报表.xlsx", "content_b64": base64.b64encode(content).decode()}
+
+    @rpc
+    def import_application(self, content_b64, idempotency_key=None):
+        data, form = form_from_workbook(files.decode_base64(content_b64))
+        # the answers, not the bytes, identify the request: a workbook saved again has new timestamps
+        return self._application(applications.create(self.store, self.clock.today(), form, {"xlsx": data},
+                                                     idempotency_key))
+
+    # -- studios -------------------------------------------------------------------------
+    def _studio(self, doc):
+        return schemas.StudioSchema().dump(studios.render(doc, self.store.principal))
+
+    @rpc
+    def list_studios(self, page=1, page_size=50, year=None, status=None, tenant=None):
+        return schemas.StudioPageSchema().dump(studios.list_page(self.store, page, page_size, year, status, tenant))
+
+    @rpc
+    def get_studio(self, studio_id):
+        return self._studio(studios.get(self.store, studio_id))
+
+    @rpc
+    def create_change_request(self, studio_id, data):
+        request = load(schemas.ChangeRequestInSchema(), data)
+        if request["kind"] == LEAD_CHANGE:
+            created = applications.create_lead_change(self.store, self.clock.today(), studio_id, request)
+        else:
+            created = studios.create_change_request(self.store, self.clock.today(), studio_id, request)
+        return schemas.ChangeRequestSchema().dump(created)
+
+    @rpc
+    def list_change_requests(self, studio_id):
+        return schemas.ChangeRequestListSchema().dump(studios.list_change_requests(self.store, studio_id))
+
+    @rpc
+    def forward_change_request(self, studio_id, request_id, data=None):
+        note = load(schemas.NoteSchema(), data or {})["note"]
+        return schemas.ChangeRequestSchema().dump(studios.forward_change_request(self.store, studio_id,
+                                                                                 request_id, note))
+
+    @rpc
+    def approve_change_request(self, studio_id, request_id, data=None):
+        note = load(schemas.NoteSchema(), data or {})["note"]
+        approved = studios.approve_change_request(self.store, self.clock.today(), studio_id, request_id, note,
+                                                  self.outbox.event)
+        return schemas.ChangeRequestSchema().dump(approved)
+
+    @rpc
+    def reject_change_request(self, studio_id, request_id, data):
+        reasons = load(schemas.ReasonsSchema(), data)["reasons"]
+        return schemas.ChangeRequestSchema().dump(studios.reject_change_request(self.store, studio_id,
+                                                                                request_id, reasons))
+
+    @rpc
+    def create_revocation_request(self, studio_id, data):
+        request = load(schemas.RevocationInSchema(), data)
+        return schemas.RevocationRequestSchema().dump(studios.create_revocation(self.store, studio_id, request))
+
+    @rpc
+    def list_revocation_requests(self, studio_id):
+        return schemas.RevocationRequestListSchema().dump(studios.list_revocations(self.store, studio_id))
+
+    @rpc
+    def decide_revocation_request(self, studio_id, request_id, data):
+        decision = load(schemas.RevocationDecisionSchema(), data)
+        decided = studios.decide_revocation(self.store, self.clock.today(), studio_id, request_id, decision,
+                                            self.outbox.event)
+        return schemas.RevocationRequestSchema().dump(decided)
+
+    # -- calendar ------------------------------------------------------------------------
+    @rpc
+    def get_calendar_year(self, year):
+        return schemas.CalendarYearSchema().dump(holidays.get_year(self.store, year))
+
+    @rpc
+    def put_calendar_year(self, year, data):
+        entered = load(schemas.CalendarYearInSchema(), data)
+        return schemas.CalendarYearSchema().dump(holidays.put_year(self.store, year, entered))
