@@ -17,6 +17,7 @@ from gateway.http import route
 from gateway.openapi import build_spec
 from gateway.routes.applications import ApplicationRoutes
 from gateway.routes.directory import PAGING, DirectoryRoutes
+from gateway.routes.ledger import LedgerRoutes
 from gateway.routes.studios import StudioRoutes
 import services.registry.schemas as registry
 from shared.errors import ValidationFailed
@@ -32,7 +33,7 @@ except PackageNotFoundError:  # running from a source tree without install
     VERSION = "0.0.0"
 
 
-class GatewayService(DirectoryRoutes, ApplicationRoutes, StudioRoutes):
+class GatewayService(DirectoryRoutes, ApplicationRoutes, StudioRoutes, LedgerRoutes):
     """Route groups are mixins (gateway/routes/*.py); nameko finds entry points on base classes."""
     name = "gateway"
 

@@ -37,6 +37,8 @@ ENV_KEYS: dict[str, Any] = {
     "OUTBOX_POLL_SECONDS": float,
     "EVENT_RETRY_LIMIT": int,
     "EVENT_RETRY_BASE_SECONDS": float,
+    "FIXED_ASSET_THRESHOLD_FEN": int,
+    "SPECIAL_EQUIPMENT_THRESHOLD_FEN": int,
 }
 
 DEFAULT_JWT_SECRET = "demo-only-insecure-secret-change-me"

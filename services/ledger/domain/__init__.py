@@ -11,8 +11,11 @@ Modules
                    ``clawback_entry``; ``FixedAssetThresholds``; ``next_booking_time``
 ``balances``       ``AccountState``, ``fold``, ``apply``, ``fold_before``, ``figures``
 ``compliance``     ``cycle_compliance`` (R-22, R-23 per studio and cycle)
-``reconciliation`` ``reconcile`` (year, per studio / tenant / city) and
+``reconciliation`` ``reconcile`` (year, per studio / tenant / city), ``reconcile_projections``
+                   (the same from the stored per-year buckets) and
                    ``reconciliation_workbook`` (.xlsx bytes), ``excel_text``
+``projection``     the stored account projection: ``projection_of``, ``rebuild_projection``,
+                   ``advance_projection``, ``state_from_projection``, ``differences``
 ``errors``         ``LedgerError`` and subclasses (status, code, rule, field), ``AlreadyBooked``
 
 How the service is meant to use it (one studio account)::
@@ -43,7 +46,10 @@ from .errors import (AccountClosed, AlreadyBooked, AlreadyReversed, IdempotencyC
                      LedgerValidationError, UnknownEntry)
 from .journal import (ACCOUNTS, BONUS_FEN, CATEGORIES, CATEGORY_LABELS, FUNDINGS, GRANT_FEN, KINDS,
                       SOURCES, JournalEntry, Posting, bonus_key, clawback_key, grant_key)
-from .reconciliation import excel_text, reconcile, reconciliation_workbook, year_bounds
+from .projection import (add_to_years, advance_projection, differences, projection_of,
+                         rebuild_projection, state_from_projection, year_of)
+from .reconciliation import (excel_text, reconcile, reconcile_projections, reconciliation_workbook,
+                             year_bounds)
 
 __all__ = [
     "ACCOUNTS", "BONUS_FEN", "CATEGORIES", "CATEGORY_LABELS", "DEFAULT_THRESHOLDS", "FUNDINGS",
@@ -54,5 +60,6 @@ __all__ = [
     "clawback_entry", "clawback_key", "compliance_summary", "cycle_compliance", "excel_text",
     "expenditure_entry", "figures", "fold", "fold_before", "format_bp", "grant_entry", "grant_key",
     "matching_entry", "next_booking_time", "ratio_bp", "reconcile", "reconciliation_workbook",
-    "reversal_entry", "year_bounds",
+    "reversal_entry", "reconcile_projections", "year_bounds", "add_to_years", "advance_projection",
+    "differences", "projection_of", "rebuild_projection", "state_from_projection", "year_of",
 ]

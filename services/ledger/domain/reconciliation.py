@@ -1,6 +1,7 @@
 """Yearly reconciliation of the dedicated accounts: per studio, per tenant, for the city.
 
     reconcile(entries, year, *, studio_names=None, tenant_names=None, unit_names=None) -> dict
+    reconcile_projections(accounts, year, ...) -> dict # the same, from per-year account buckets
     reconciliation_workbook(report) -> bytes          # .xlsx (openpyxl), Chinese headers
     excel_text(value) -> str                           # formula-injection-safe text cell
 
@@ -164,7 +165,45 @@ def reconcile(entries: Iterable["JournalEntry | Mapping[str, Any]"], year: int, 
             acc[5] += 1
         if seq > acc[2]:
             acc[2], acc[3], acc[4] = seq, tid, uid
+    return _report(per, year, studio_names, tenant_names, unit_names)
 
+
+def reconcile_projections(accounts: Iterable[Mapping[str, Any]], year: int, *,
+                          studio_names: Mapping[str, str] | None = None,
+                          tenant_names: Mapping[str, str] | None = None,
+                          unit_names: Mapping[str, str] | None = None,
+                          city_name: str = "全市") -> dict:
+    """The same report as ``reconcile``, from the accounts' per-year movement buckets
+    (``projection.years``: Beijing calendar year -> {balances, entries, tenant_id, unit_id,
+    last_seq}) instead of from every entry.  The service stores those buckets in its account
+    projection (checked against the entries by ``projection.differences``); for the same
+    entries both functions give the same report."""
+    year_bounds(year)
+    per: dict[str, list] = {}
+    for a in accounts:
+        before: dict = {}
+        during: dict = {}
+        last_year, last = None, None
+        n = 0
+        for y_text, bucket in (a.get("years") or {}).items():
+            y = int(y_text)
+            if y > year:
+                continue
+            if _add_into(during if y == year else before, bucket["balances"].items()) != 0:
+                raise LedgerIntegrityError(f"the {y} movements of studio {a['studio_id']} do not balance")
+            if y == year:
+                n = bucket["entries"]
+            if last_year is None or y > last_year:
+                last_year, last = y, bucket
+        if last is None:
+            continue
+        per[a["studio_id"]] = [before, during, last["last_seq"], last["tenant_id"], last["unit_id"], n]
+    return _report(per, year, studio_names, tenant_names, unit_names, city_name)
+
+
+def _report(per: Mapping[str, list], year: int, studio_names, tenant_names, unit_names,
+            city_name: str = "全市") -> dict:
+    start, end = year_bounds(year)
     names = (dict(studio_names or {}), dict(tenant_names or {}), dict(unit_names or {}))
     studios = [_studio_row(sid, acc, names) for sid, acc in per.items()]
     studios.sort(key=lambda r: (r["tenant_id"], r["unit_id"], r["studio_id"]))
@@ -173,7 +212,7 @@ def reconcile(entries: Iterable["JournalEntry | Mapping[str, Any]"], year: int, 
         by_tenant.setdefault(r["tenant_id"], []).append(r)
     tenants = [_rollup(rows, tenant_id=tid, tenant_name=names[1].get(tid, ""))
                for tid, rows in sorted(by_tenant.items())]
-    city = _rollup(studios, name="全市")
+    city = _rollup(studios, name=city_name)
     return {
         "year": year, "timezone": TIMEZONE,
         "period": {"start": start.isoformat(), "end": end.isoformat()},
@@ -334,7 +373,7 @@ def reconciliation_workbook(report: Mapping[str, Any]) -> bytes:
     city = report["city"]
     c_info = _write_table(
         ws_c, f"{year}年度技能大师工作室专门账目对账表——全市汇总（单位：元）", CITY_ID_HEADERS,
-        [["全市", city["studios"]]], [city], totals=False)
+        [[city.get("name") or "全市", city["studios"]]], [city], totals=False)
     # cross-checks against the other sheets' totals rows
     r_city = FIRST_DATA_ROW
     checks = [(f"核对：{SHEET_STUDIOS}合计", SHEET_STUDIOS, s_info), (f"核对：{SHEET_TENANTS}合计", SHEET_TENANTS, t_info)]
