@@ -78,7 +78,7 @@ class Outbox(DependencyProvider):
 
     def stop(self):
         self._stopped = True
-        self._signal()
+        self.wake()
 
     def kill(self):
         self.stop()
@@ -93,9 +93,10 @@ class Outbox(DependencyProvider):
     def worker_teardown(self, worker_ctx):
         if worker_ctx in self._touched:
             self._touched.discard(worker_ctx)
-            self._signal()
+            self.wake()
 
-    def _signal(self):
+    def wake(self):
+        """Run the relay now (workers that recorded an event call it when they end)."""
         if not self._wake.ready():
             self._wake.send(True)
 

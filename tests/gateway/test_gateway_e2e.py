@@ -230,3 +230,19 @@ def test_one_request_id_follows_the_call_into_the_service_logs(system, caplog):
     from shared.logs import JsonFormatter
     import json
     assert json.loads(JsonFormatter().format(lines[0]))["request_id"] == "follow-me-42"
+
+
+def test_dead_letters_are_listed_for_admins_only(system):
+    resp = system.get("/api/v1/admin/dead-letters", "demo-admin")
+    assert resp.status_code == 200 and resp.json()["total"] == 0
+    problem(system.get("/api/v1/admin/dead-letters", "demo-dongcheng"), 403)
+    problem(system.post("/api/v1/admin/dead-letters/ledger/nothing/replay", "demo-admin"), 404)
+    problem(system.post("/api/v1/admin/dead-letters/ledger/nothing/replay", "demo-finance"), 403)
+    problem(system.post("/api/v1/admin/dead-letters/nowhere/x/replay", "demo-admin"), 422)
+
+
+def test_readyz_reports_outbox_backlog_and_dead_letters_per_service(system):
+    services = system.get("/readyz").json()["services"]
+    for name in ("registry", "ledger"):
+        assert services[name]["dead_letters"] == 0 and "retrying" in services[name]
+    assert services["registry"]["outbox_pending"] == 0
