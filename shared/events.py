@@ -20,7 +20,8 @@ SUMMARY_SUBMITTED = ("supervision", "summary.submitted")
 ASSESSMENT_GRADED = ("assessment", "assessment.graded")    # excellent → 200,000 CNY bonus
 
 # What each event's ``data`` carries (the contract; add fields, never remove or rename):
-#   studio.designated: studio_id, tenant_id, unit_id, application_id, lead (name), occupation,
+#   studio.designated: studio_id, tenant_id, tenant_name, unit_id, unit_name, application_id, name,
+#                      lead ({name}), lead_name, occupation,
 #                      designated_on (ISO date, Asia/Shanghai), year, nameplate_no, measures_version
 #   studio.revoked:    studio_id, tenant_id, unit_id, revocation_id, ground (R-20 ground code),
 #                      revoked_on (ISO date)

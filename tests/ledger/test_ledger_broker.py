@@ -140,6 +140,7 @@ def test_R21_R20_designate_and_revoke_in_the_registry_and_the_ledger_follows(cfg
         account = wait_for(lambda: account_or_none(fin, sid))
         assert account, "the grant never arrived"
         assert account["received"]["city_grant_fen"] == GRANT_FEN and account["studio_name"] == studio["name"]
+        assert account["unit_name"] == studio["unit_name"]  # names travel with the event, for reconciliation
         request = tenant.registry.create_revocation_request(sid, {"ground": "inactive_over_one_year",
                                                                  "reason": "一年以上未开展工作"})
         bureau.registry.decide_revocation_request(sid, request["id"], {"decision": "approve", "note": "同意撤销"})

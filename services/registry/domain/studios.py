@@ -17,7 +17,7 @@ from services.registry.domain.records import history_entry as _history
 from services.registry.domain.records import drafts_hidden, master_key, slot_key
 from services.registry.domain.records import now as _now
 from services.registry.domain.workflow import CHANGE_REQUEST, REVOCATION
-from services.registry.storage import APPLICATIONS, CHANGE_REQUESTS, REVOCATIONS, STUDIOS, UNITS
+from services.registry.storage import APPLICATIONS, CHANGE_REQUESTS, REVOCATIONS, STUDIOS, TENANTS, UNITS
 from shared.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from shared.events import STUDIO_CHANGED, STUDIO_DESIGNATED, STUDIO_REVOKED
 from shared.principal import TENANT, UNIT, Principal
@@ -111,7 +111,9 @@ def create_from_application(store: Store, app: dict, today: _dt.date, make_event
                "status": ACTIVE, "revoked_on": None, "revocation_ground": None, "changes": [],
                "history": [_history(store.principal, "designate", None, ACTIVE, f"application {app['_id']}")],
                "created_at": _now(), "_active_lead_key": lead_key, "_active_slot_key": slot}
+        tenant = store.scoped(TENANTS).find_one({"_id": doc["tenant_id"]}) or {}
         data = {"studio_id": studio_id, "tenant_id": doc["tenant_id"], "unit_id": doc["unit_id"],
+                "tenant_name": tenant.get("name", ""), "unit_name": doc["unit_name"],
                 "branch_id": doc["branch_id"], "application_id": app["_id"], "name": doc["name"],
                 "lead_name": doc["lead"]["name"], "lead": {"name": doc["lead"]["name"]},
                 "occupation": doc["occupation"], "address": doc["address"], "designated_on": designated_on,
