@@ -37,6 +37,9 @@ ENV_KEYS: dict[str, Any] = {
     "OUTBOX_POLL_SECONDS": float,
     "EVENT_RETRY_LIMIT": int,
     "EVENT_RETRY_BASE_SECONDS": float,
+    "BOOTSTRAP_ADMIN_PASSWORD": str,
+    "CLOCK_TODAY": str,   # registry: pin "today" (YYYY-MM-DD) for a demo or a rehearsal
+    "CLOCK_NOW": str,     # ledger: pin the booking time (ISO 8601 with offset)
     "FIXED_ASSET_THRESHOLD_FEN": int,
     "SPECIAL_EQUIPMENT_THRESHOLD_FEN": int,
 }
