@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast install topology bench clean
+.PHONY: run test test-fast install topology bench lint clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) (Python 3.11): set PYTHON=/path/to/python3.11"; exit 1; }
@@ -39,3 +39,6 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+lint: install
+	$(VENV)/bin/ruff check --select F,E9 shared services gateway bench tests

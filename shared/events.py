@@ -7,9 +7,7 @@ envelope below. ``event_id`` is unique; consumers use it to apply an event once.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
 
 # (source service, event type)
 STUDIO_DESIGNATED = ("registry", "studio.designated")      # 认定 → ledger opens the account, books the grant

@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, timezone
 
 import eventlet
 from kombu import Exchange
-from nameko.amqp.publish import Publisher, UndeliverableMessage
+from nameko.amqp.publish import Publisher
 from nameko.constants import PERSISTENT
 from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, ReturnDocument

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from typing import Iterable
-
 from nameko.extensions import DependencyProvider
 
 from shared.errors import Forbidden, Unauthenticated
@@ -117,7 +115,3 @@ class _LazyPrincipal:
 
     def __getattr__(self, name):
         return getattr(self.get(), name)
-
-
-def require_any(principal: Principal, roles: Iterable[str]) -> Principal:
-    return principal.require_role(*roles)

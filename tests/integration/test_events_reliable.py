@@ -4,7 +4,6 @@ import random
 import time
 
 import pytest
-from kombu import Connection
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from nameko.standalone.events import get_event_exchange

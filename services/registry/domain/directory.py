@@ -11,10 +11,9 @@ from datetime import datetime, timezone
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from services.registry.domain.reference import GROUP
 from services.registry.storage import TENANTS, UNITS, USERS
-from shared.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
-from shared.principal import (ADMIN, CITY_BUREAU, CITY_CENTER, CITY_ROLES, FINANCE, TENANT, UNIT,
+from shared.errors import Forbidden, Unauthenticated, ValidationFailed
+from shared.principal import (ADMIN, CITY_BUREAU, CITY_CENTER, CITY_ROLES, TENANT, UNIT,
                               Principal)
 from shared.storage import Store, public
 
@@ -150,5 +149,3 @@ def upsert_user(db, hasher: PasswordHasher, username: str, password: str, role: 
 def upsert_unit(db, unit: dict) -> None:
     db[UNITS].update_one({"_id": unit["_id"]}, {"$setOnInsert": {**unit, "created_at": _now()}}, upsert=True)
 
-
-__all__ = ["GROUP", "FINANCE"]

@@ -8,7 +8,7 @@ R-8) and lists all of them in ``errors`` and ``rules``. Pure: the facts that nee
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from services.registry.domain.catalogue import (ELIGIBLE_EMPLOYMENT, MIN_TEAM, QUALIFYING_LEVEL,
