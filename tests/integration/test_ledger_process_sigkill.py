@@ -1,0 +1,67 @@
+"""The ledger's worker *process* killed with SIGKILL in the middle of a burst of designations
+(issue #10): after a restart every designation has exactly one grant — nothing lost, nothing
+twice. The store has to outlive the process, so this runs against a real MongoDB
+(``TEST_MONGO_URI=mongodb://…``, as in docker-compose); the embedded stand-in lives inside the
+killed process. The same redelivery-then-dedupe path is proven on the embedded store by
+``test_a_ledger_killed_between_its_write_and_its_ack_applies_the_event_once`` (the container
+killed before its ack)."""
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from services.ledger.service import LedgerService
+from services.registry.service import RegistryService
+from shared.topology import declare_topology
+from tests.conftest import make_config
+from tests.support.designations import designate_directly
+
+MONGO = os.environ.get("TEST_MONGO_URI", "")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
+    not MONGO.startswith("mongodb"),
+    reason="needs a real MongoDB (TEST_MONGO_URI=mongodb://…): the embedded store dies with a SIGKILLed process")]
+
+SEED = int(os.environ.get("FAULT_SEED", random.randrange(1 << 30)))
+
+
+def ledger_process(cfg):
+    env = {**os.environ, "AMQP_URI": cfg["AMQP_URI"], "MONGO_URI": MONGO, "MONGO_DB_PREFIX": cfg["MONGO_DB_PREFIX"],
+           "LOG_LEVEL": "WARNING"}
+    return subprocess.Popen([sys.executable, "-m", "shared.cli", "service", "ledger"], env=env)
+
+
+def test_ledger_process_sigkilled_mid_burst_books_every_grant_exactly_once(rabbit_config, container_factory):
+    from pymongo import MongoClient
+    rng = random.Random(SEED)
+    prefix = f"sigkill{rng.randrange(1 << 30)}"
+    cfg = make_config(rabbit_config["AMQP_URI"], MONGO_URI=MONGO, MONGO_DB_PREFIX=prefix)
+    declare_topology(cfg["AMQP_URI"], [LedgerService])
+    registry = container_factory(RegistryService, cfg)
+    registry.start()
+    entries = MongoClient(MONGO)[f"{prefix}_ledger"]["entries"]
+    ledger = ledger_process(cfg)
+    try:
+        studio_ids = designate_directly(registry, 50, "kill")
+        deadline = time.monotonic() + 30
+        while entries.count_documents({"kind": "grant"}) < rng.randint(1, 25) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        ledger.send_signal(signal.SIGKILL)
+        ledger.wait()
+        killed_at = entries.count_documents({"kind": "grant"})
+        ledger = ledger_process(cfg)
+        deadline = time.monotonic() + 90
+        while entries.count_documents({"kind": "grant"}) < 50 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1)
+        granted = [e["studio_id"] for e in entries.find({"kind": "grant"})]
+        print(f"seed={SEED} injected: SIGKILL after {killed_at} grants; counted: {len(set(granted))} granted, "
+              f"{len(granted) - len(set(granted))} duplicated, {len(set(studio_ids) - set(granted))} lost")
+        assert sorted(granted) == sorted(studio_ids)
+    finally:
+        ledger.kill()
+        MongoClient(MONGO).drop_database(f"{prefix}_ledger")
+        MongoClient(MONGO).drop_database(f"{prefix}_registry")
