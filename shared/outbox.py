@@ -14,6 +14,7 @@ replicas of a service may race on the same pending event for the same reason, ha
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timezone
 from typing import Sequence
 
@@ -33,6 +34,7 @@ log = logging.getLogger("skillmaster.outbox")
 
 OUTBOX_FIELD = "_outbox"
 SENT, UNROUTABLE, BROKER_ERROR = "sent", "unroutable", "broker_error"   # outcomes of publish()
+UNROUTABLE_MAX_BACKOFF = 300.0  # seconds between tries of a type no queue is bound for, at most
 
 
 def outbox_indexes(collections: Sequence[str]) -> list[Index]:
@@ -63,6 +65,8 @@ class Outbox(DependencyProvider):
         self._touched: set = set()
         self._wake = GreenEvent()
         self._stopped = False
+        # event type -> (monotonic time before which it is not tried again, current back-off)
+        self._unroutable: dict[str, tuple[float, float]] = {}
 
     def setup(self):
         config = self.container.config
@@ -95,8 +99,11 @@ class Outbox(DependencyProvider):
             self._touched.discard(worker_ctx)
             self.wake()
 
-    def wake(self):
-        """Run the relay now (workers that recorded an event call it when they end)."""
+    def wake(self, retry_unroutable: bool = False):
+        """Run the relay now (workers that recorded an event call it when they end);
+        ``retry_unroutable`` forgets the back-off of types that had no queue."""
+        if retry_unroutable:
+            self._unroutable.clear()
         if not self._wake.ready():
             self._wake.send(True)
 
@@ -115,6 +122,10 @@ class Outbox(DependencyProvider):
                 log.exception("outbox relay round failed; events stay pending")
                 eventlet.sleep(self.poll)
 
+    def waiting_types(self) -> set[str]:
+        """Event types that found no queue bound on their last try (they wait for a subscriber)."""
+        return set(self._unroutable)
+
     def pending(self) -> int:
         """How many events wait to be published (reported by /readyz)."""
         total = 0
@@ -127,7 +138,9 @@ class Outbox(DependencyProvider):
     def flush(self) -> int:
         """Publish every pending event, oldest first; returns how many were confirmed."""
         sent = 0
-        unroutable: set[str] = set()  # types no queue is bound for (routing is by type)
+        now = time.monotonic()
+        # types no queue is bound for (routing is by type) wait, with back-off, for a subscriber
+        unroutable = {t for t, (until, _) in self._unroutable.items() if until > now}
         for name in self.collections:
             coll = self.db()[name]
             docs = list(coll.find({f"{OUTBOX_FIELD}.event_id": {"$exists": True}}, {OUTBOX_FIELD: 1}))
@@ -141,8 +154,12 @@ class Outbox(DependencyProvider):
                             # it waits for a subscriber, and every later event of its type with
                             # it (their order is kept); events of other types still go out
                             unroutable.add(event["type"])
+                            backoff = min(UNROUTABLE_MAX_BACKOFF,
+                                          self._unroutable.get(event["type"], (0, self.poll))[1] * 2)
+                            self._unroutable[event["type"]] = (now + backoff, backoff)
                             continue
                         return sent  # broker trouble: keep order, retry later
+                    self._unroutable.pop(event["type"], None)
                     coll.update_one({"_id": doc["_id"]},
                                     {"$pull": {OUTBOX_FIELD: {"event_id": event["event_id"]}},
                                      "$set": {"_last_event_sent_at": datetime.now(timezone.utc)}})

@@ -22,6 +22,7 @@ class ServiceBase:
         outbox = getattr(self, "outbox", None)
         if outbox is not None:
             status["outbox_pending"] = outbox.provider.pending()
+            status["outbox_unroutable_types"] = sorted(outbox.provider.waiting_types())
         inbox = getattr(self, "inbox", None)
         if inbox is not None:
             status.update(inbox.provider.counts())

@@ -53,7 +53,9 @@ def test_unroutable_event_stays_pending_until_a_queue_is_bound(cfg, container_fa
     with rpc(cfg) as proxy:
         proxy.emitter.make("t2")
         time.sleep(1.0)
-        assert proxy.emitter.ping()["outbox_pending"] == 1  # not dropped: mandatory publish came back
+        status = proxy.emitter.ping()
+        assert status["outbox_pending"] == 1  # not dropped: mandatory publish came back
+        assert status["outbox_unroutable_types"] == ["thing.made"]
         declare_topology(cfg["AMQP_URI"], [SinkService])
         assert wait_for(lambda: proxy.emitter.ping()["outbox_pending"] == 0)
         sink = container_factory(SinkService, cfg)
