@@ -516,7 +516,17 @@ class ChangeRequestInSchema(StrictSchema):
             raise ValidationError(errors)
 
 
-class ChangeRequestSchema(Schema):
+class RequestRecordSchema(Schema):
+    """What every request on a studio shows: scope, what the caller may do next, its history."""
+    tenant_id = fields.String()
+    unit_id = fields.String()
+    allowed_actions = fields.List(fields.String())
+    history = fields.List(fields.Nested(HistoryEntrySchema))
+    created_by = fields.String()
+    created_at = fields.DateTime()
+
+
+class ChangeRequestSchema(RequestRecordSchema):
     id = fields.String()
     studio_id = fields.String()
     kind = fields.String()
@@ -529,12 +539,6 @@ class ChangeRequestSchema(Schema):
     new_unit_name = fields.String(allow_none=True)
     new_unit_id = fields.String(allow_none=True)
     new_address = fields.String(allow_none=True)
-    tenant_id = fields.String()
-    unit_id = fields.String()
-    allowed_actions = fields.List(fields.String())
-    history = fields.List(fields.Nested(HistoryEntrySchema))
-    created_by = fields.String()
-    created_at = fields.DateTime()
 
 
 class ChangeRequestListSchema(Schema):
@@ -555,7 +559,7 @@ class RevocationDecisionSchema(StrictSchema):
                          metadata={"description": "approve only; default today, never in the future"})
 
 
-class RevocationRequestSchema(Schema):
+class RevocationRequestSchema(RequestRecordSchema):
     id = fields.String()
     studio_id = fields.String()
     ground = fields.String()
@@ -564,12 +568,6 @@ class RevocationRequestSchema(Schema):
     status = fields.String(metadata={"description": "requested, approved or rejected"})
     revoked_on = IsoDate(allow_none=True)
     decision_note = fields.String(allow_none=True)
-    tenant_id = fields.String()
-    unit_id = fields.String()
-    allowed_actions = fields.List(fields.String())
-    history = fields.List(fields.Nested(HistoryEntrySchema))
-    created_by = fields.String()
-    created_at = fields.DateTime()
 
 
 class RevocationRequestListSchema(Schema):
