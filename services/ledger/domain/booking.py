@@ -127,6 +127,19 @@ def _check_time(state: AccountState, booked_at: Any) -> datetime:
     return t
 
 
+def _check_request(state: AccountState, idempotency_key: Any, request: dict, booked_at: Any,
+                   caused_by: Any) -> tuple[str, datetime, dict]:
+    """The checks every builder makes, in this order: the idempotency key against ``request``,
+    the booking time, who caused it, and the amount when the request has one.
+    Returns (request hash, booking time, caused_by)."""
+    h = _check_idempotency(state, idempotency_key, request)
+    t = _check_time(state, booked_at)
+    cb = check_caused_by(caused_by)
+    if "amount_fen" in request:
+        check_amount(request["amount_fen"])
+    return h, t, cb
+
+
 def _require_open(state: AccountState, what: str) -> None:
     if state.revoked:
         raise AccountClosed()
@@ -166,11 +179,8 @@ def grant_entry(state: AccountState, *, booked_at: datetime, idempotency_key: st
     """R-21: the one-off designation grant; opens the account's first funding cycle."""
     ids = _ids(state, studio_id, tenant_id, unit_id)
     memo = check_text(memo, "memo", allow_empty=True)
-    h = _check_idempotency(state, idempotency_key, {"kind": GRANT, "studio_id": ids[0],
-                                                    "amount_fen": amount_fen, "memo": memo})
-    t = _check_time(state, booked_at)
-    cb = check_caused_by(caused_by)
-    check_amount(amount_fen)
+    h, t, cb = _check_request(state, idempotency_key, {"kind": GRANT, "studio_id": ids[0],
+                                                    "amount_fen": amount_fen, "memo": memo}, booked_at, caused_by)
     if state.revoked:
         raise AccountClosed()
     if state.is_open:
@@ -188,11 +198,8 @@ def bonus_entry(state: AccountState, *, booked_at: datetime, idempotency_key: st
     _require_open_ids(state)
     ids = _ids(state)
     memo = check_text(memo, "memo", allow_empty=True)
-    h = _check_idempotency(state, idempotency_key, {"kind": BONUS, "studio_id": ids[0],
-                                                    "amount_fen": amount_fen, "memo": memo})
-    t = _check_time(state, booked_at)
-    cb = check_caused_by(caused_by)
-    check_amount(amount_fen)
+    h, t, cb = _check_request(state, idempotency_key, {"kind": BONUS, "studio_id": ids[0],
+                                                    "amount_fen": amount_fen, "memo": memo}, booked_at, caused_by)
     _require_open(state, "a bonus")
     return _entry(state, ids=ids, kind=BONUS, amount_fen=amount_fen, booked_at=t, cycle=state.cycle + 1,
                   key=idempotency_key, req_hash=h, caused_by=cb, source=SOURCE_CITY_BONUS, memo=memo,
@@ -206,11 +213,8 @@ def matching_entry(state: AccountState, *, amount_fen: int, booked_at: datetime,
     _require_open_ids(state)
     ids = _ids(state, None, tenant_id, unit_id)
     memo = check_text(memo, "memo", allow_empty=True)
-    h = _check_idempotency(state, idempotency_key, {"kind": MATCHING, "studio_id": ids[0],
-                                                    "amount_fen": amount_fen, "memo": memo})
-    t = _check_time(state, booked_at)
-    cb = check_caused_by(caused_by)
-    check_amount(amount_fen)
+    h, t, cb = _check_request(state, idempotency_key, {"kind": MATCHING, "studio_id": ids[0],
+                                                    "amount_fen": amount_fen, "memo": memo}, booked_at, caused_by)
     _require_open(state, "matching funds")
     return _entry(state, ids=ids, kind=MATCHING, amount_fen=amount_fen, booked_at=t, cycle=state.cycle,
                   key=idempotency_key, req_hash=h, caused_by=cb, source=SOURCE_MATCHING, memo=memo,
@@ -228,13 +232,10 @@ def expenditure_entry(state: AccountState, *, amount_fen: int, category: str, fu
     ids = _ids(state, None, tenant_id, unit_id)
     memo = check_text(memo, "memo", allow_empty=True)
     fa_norm = check_fixed_asset(fixed_asset) if fixed_asset is not None else None
-    h = _check_idempotency(state, idempotency_key, {
+    h, t, cb = _check_request(state, idempotency_key, {
         "kind": EXPENDITURE, "studio_id": ids[0], "amount_fen": amount_fen, "category": category,
         "funding": funding, "fixed_asset": fa_norm, "special_equipment": special_equipment,
-        "unit_price_fen": unit_price_fen, "memo": memo})
-    t = _check_time(state, booked_at)
-    cb = check_caused_by(caused_by)
-    check_amount(amount_fen)
+        "unit_price_fen": unit_price_fen, "memo": memo}, booked_at, caused_by)
     if category not in CATEGORIES:
         raise LedgerRuleViolation(f"category must be one of {', '.join(CATEGORIES)}", rule="R-22",
                                   field="category", code="ledger.category_invalid")
@@ -296,10 +297,8 @@ def reversal_entry(state: AccountState, original: "str | JournalEntry", *, booke
     if not isinstance(original_id, str):
         raise LedgerValidationError("original must be an entry id", field="reverses")
     reason = check_text(reason, "reason")
-    h = _check_idempotency(state, idempotency_key, {"kind": REVERSAL, "studio_id": ids[0],
-                                                    "reverses": original_id, "memo": reason})
-    t = _check_time(state, booked_at)
-    cb = check_caused_by(caused_by)
+    h, t, cb = _check_request(state, idempotency_key, {"kind": REVERSAL, "studio_id": ids[0],
+                                                    "reverses": original_id, "memo": reason}, booked_at, caused_by)
     orig = state.entries.get(original_id)
     if orig is None:
         raise UnknownEntry(f"entry {original_id} is not in this account", field="reverses")
@@ -352,9 +351,8 @@ def clawback_entry(state: AccountState, *, booked_at: datetime, idempotency_key:
     _require_open_ids(state)
     ids = _ids(state)
     memo = check_text(memo, "memo", allow_empty=True)
-    h = _check_idempotency(state, idempotency_key, {"kind": CLAWBACK, "studio_id": ids[0], "memo": memo})
-    t = _check_time(state, booked_at)
-    cb = check_caused_by(caused_by)
+    h, t, cb = _check_request(state, idempotency_key, {"kind": CLAWBACK, "studio_id": ids[0], "memo": memo},
+                              booked_at, caused_by)
     if state.revoked:
         raise AccountClosed("the city funds were already clawed back")
     cycle = state.current_cycle
