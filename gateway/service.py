@@ -16,7 +16,7 @@ from gateway.clients import Services
 from gateway.http import route
 from gateway.openapi import build_spec
 from gateway.routes.applications import ApplicationRoutes
-from gateway.routes.directory import PAGING, DirectoryRoutes
+from gateway.routes.directory import DirectoryRoutes
 from gateway.routes.ledger import LedgerRoutes
 from gateway.routes.studios import StudioRoutes
 import services.registry.schemas as registry
@@ -100,8 +100,8 @@ class GatewayService(DirectoryRoutes, ApplicationRoutes, StudioRoutes, LedgerRou
         return {"user": p.user, "role": p.role, "tenant_id": p.tenant_id, "unit_id": p.unit_id}
 
     # -- operations -------------------------------------------------------------------
-    @route("GET", "/api/v1/admin/dead-letters", summary="Events parked after failing every retry, per service",
-           tags=["admin"], roles=(ADMIN,), query=PAGING)
+    @route("GET", "/api/v1/admin/dead-letters", tags=["admin"], roles=(ADMIN,),
+           summary="Events parked after failing every retry, all services (up to 500 each)")
     def list_dead_letters(self, request):
         items = []
         for name in SERVICE_NAMES:

@@ -126,14 +126,13 @@ class Outbox(DependencyProvider):
         """Event types that found no queue bound on their last try (they wait for a subscriber)."""
         return set(self._unroutable)
 
+    def _pending_docs(self, name: str) -> list[dict]:
+        return list(self.db()[name].find({f"{OUTBOX_FIELD}.event_id": {"$exists": True}}, {OUTBOX_FIELD: 1}))
+
     def pending(self) -> int:
         """How many events wait to be published (reported by /readyz)."""
-        total = 0
-        for name in self.collections:
-            for doc in self.db()[name].find({f"{OUTBOX_FIELD}.event_id": {"$exists": True}},
-                                          {OUTBOX_FIELD: 1}):
-                total += len(doc.get(OUTBOX_FIELD) or [])
-        return total
+        return sum(len(doc.get(OUTBOX_FIELD) or []) for name in self.collections
+                   for doc in self._pending_docs(name))
 
     def flush(self) -> int:
         """Publish every pending event, oldest first; returns how many were confirmed."""
@@ -143,8 +142,7 @@ class Outbox(DependencyProvider):
         unroutable = {t for t, (until, _) in self._unroutable.items() if until > now}
         for name in self.collections:
             coll = self.db()[name]
-            docs = list(coll.find({f"{OUTBOX_FIELD}.event_id": {"$exists": True}}, {OUTBOX_FIELD: 1}))
-            for doc in docs:
+            for doc in self._pending_docs(name):
                 for event in list(doc.get(OUTBOX_FIELD) or []):
                     if event["type"] in unroutable:
                         continue
