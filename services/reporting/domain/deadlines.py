@@ -21,7 +21,7 @@ from typing import Mapping
 from zoneinfo import ZoneInfo
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-ON_TIME, LATE, MISSING, NOT_DUE = "on_time", "late", "missing", "not_due"
+from services.reporting.contract import LATE, MISSING, NOT_DUE, ON_TIME  # noqa: F401, E402
 DEFAULT_DAYS = {"plan": (3, 31), "results": (12, 1)}
 
 

@@ -26,8 +26,8 @@ from shared.errors import Conflict, ValidationFailed
 from .deadlines import late_days
 from .records import check_kind, check_year
 
-DRAFT, SUBMITTED, ACCEPTED, RETURNED = "draft", "submitted", "accepted", "returned"
-STATES = (DRAFT, SUBMITTED, ACCEPTED, RETURNED)
+from services.reporting.contract import ACCEPTED, DRAFT, RETURNED, STATES, SUBMITTED  # noqa: F401
+
 EDITABLE = (DRAFT, RETURNED)
 MAX_REASONS = 50
 

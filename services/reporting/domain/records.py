@@ -20,26 +20,10 @@ from typing import Any, Mapping
 
 from shared.errors import ValidationFailed
 
-AGREEMENT, PLAN, RESULTS = "agreement", "plan", "results"
-KINDS = (AGREEMENT, PLAN, RESULTS)
-KIND_NAMES = {AGREEMENT: "目标任务责任书", PLAN: "年度工作计划", RESULTS: "年度工作总结"}
+from services.reporting.contract import (AGREEMENT, HEADINGS, KIND_NAMES, KINDS, OUTPUT_NAMES,  # noqa: F401
+                                        OUTPUTS, PLAN, RESULTS, SKILL_LEVELS)
 
-# the four headings of the lead's duties and the outputs counted under each.
-HEADINGS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "skill_rd": ("技能研发", ("rd_projects", "problems_solved", "patents", "innovations")),
-    "apprenticeship": ("师带徒", ("apprentices", "promotions")),
-    "exchange": ("交流活动", ("events", "cooperations")),
-    "social_benefit": ("社会效益", ("competitions_judged", "trainings_given", "public_services")),
-}
-OUTPUT_NAMES: dict[str, str] = {
-    "rd_projects": "技能研发项目", "problems_solved": "解决技术难题", "patents": "专利",
-    "innovations": "技术革新", "apprentices": "带徒人数", "promotions": "徒弟技能等级晋升",
-    "events": "交流活动", "cooperations": "校企合作", "competitions_judged": "技能竞赛评判",
-    "trainings_given": "技能培训", "public_services": "公益服务",
-}
-OUTPUTS: tuple[str, ...] = tuple(OUTPUT_NAMES)
 HEADING_OF: dict[str, str] = {o: h for h, (_, outs) in HEADINGS.items() for o in outs}
-SKILL_LEVELS = ("初级工", "中级工", "高级工", "技师", "高级技师", "特级技师", "首席技师")
 
 MAX_ITEMS = 20_000          # detail rows of one plan or results (the workbook's row bound too)
 MAX_TASKS = 200

@@ -754,3 +754,16 @@ def list_workbook(year: int, rows: Sequence[Mapping]) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def check_identity(upload: Upload, studio_id: str, year: int) -> list[dict]:
+    """Cell problems when the workbook names another studio or year than it is uploaded for."""
+    sheet = INFO if upload.template == REPORT_TEMPLATE else AGREEMENT_SHEET
+    problems = []
+    if upload.studio_id != studio_id:
+        problems.append({"sheet": sheet, "cell": f"B{FIRST_FIELD_ROW}",
+                         "message": f"工作室编号应为 {studio_id}（此文件填写的是 {upload.studio_id or '空'}）"})
+    if upload.year != year:
+        problems.append({"sheet": sheet, "cell": f"B{FIRST_FIELD_ROW + 3}",
+                         "message": f"年度应为 {year}（此文件填写的是 {upload.year}）"})
+    return problems
