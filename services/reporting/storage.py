@@ -15,6 +15,7 @@ Collections
 ``uploads``    uploaded workbooks waiting to be read, and error workbooks for the clerk to
                download (``_id`` = a random token; expire after a day).
 ``due_dates``  the city's due days per year (no tenant data).
+``submission_keys`` the Idempotency-Key of each submission (per user; no tenant data).
 ``studios``    the studio read model (shared/studios.py).
 
 Every state change is one single-document write of ``reports`` guarded by ``rev``, and its
@@ -41,6 +42,7 @@ from shared.storage import Index, Scope, Store
 from shared.studios import ACTIVE, STUDIO_INDEXES, STUDIO_SCOPES, STUDIOS, StudioDirectory
 
 REPORTS, CONTENTS, UPLOADS, DUE_DATES = "reports", "contents", "uploads", "due_dates"
+IDEMPOTENCY = "submission_keys"     # Idempotency-Key of each submission: {_id: user:key, hash, report_id}
 
 SCOPES = {
     **STUDIO_SCOPES,
@@ -189,13 +191,13 @@ class Reports:
         studio = self._reporting_studio(studio_id)
         record = self._load_or_new(studio, year, kind)
         scoped_key = f"{self.principal.user}:{idempotency_key}" if idempotency_key else None
+        digest = fingerprint({"studio_id": studio_id, "year": year, "kind": kind})
         if scoped_key:
-            digest = fingerprint({"studio_id": studio_id, "year": year, "kind": kind})
-            for meta in record["versions"]:
-                if meta.get("idempotency_key") == scoped_key:
-                    if meta.get("request_hash") != digest:
-                        raise Conflict(f"Idempotency-Key {idempotency_key!r} was used for another submission")
-                    return self.get(studio_id, year, kind), False
+            seen = self.store.internal(IDEMPOTENCY).find_one({"_id": scoped_key})
+            if seen is not None:
+                if seen["hash"] != digest:
+                    raise Conflict(f"Idempotency-Key {idempotency_key!r} was used for another submission")
+                return self.get(studio_id, year, kind), False
         draft = self._content(record["report_id"], "draft") if record.get("draft") else None
         working = {**record, "draft": draft}
         due_on = self.due_dates(year).of(kind)
@@ -203,10 +205,12 @@ class Reports:
         meta = changed["versions"][-1]
         content = meta.pop("content")
         meta.update(_summary(kind, content))
-        if scoped_key:
-            meta["idempotency_key"], meta["request_hash"] = scoped_key, digest
         self._write_content(changed, f"v{meta['version']}", content)
         self._store(record, changed, event=("submitted", data))
+        if scoped_key:
+            self.store.internal(IDEMPOTENCY).update_one(
+                {"_id": scoped_key}, {"$setOnInsert": {"hash": digest, "report_id": record["report_id"],
+                                                       "version": meta["version"], "at": self.now}}, upsert=True)
         return self.get(studio_id, year, kind), True
 
     def accept(self, studio_id: str, year: int, kind: str) -> dict:
