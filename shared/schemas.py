@@ -51,3 +51,13 @@ def page_of(item_schema: type[Schema], name: str | None = None) -> type[Schema]:
 
 
 NonEmpty = validate.Length(min=1)
+
+
+def dump(schema: Schema, obj: Any) -> Any:
+    """An RPC result through its published output schema: only the fields the schema names
+    leave the service (e.g. never a password hash), in their published types."""
+    return schema.dump(obj)
+
+
+def dump_many(schema: Schema, objs: Any) -> list:
+    return schema.dump(list(objs), many=True)

@@ -1,9 +1,30 @@
-"""assessment: answers `ping`; its domain comes with its own issue."""
-from shared.principal import Caller
+"""assessment: the biennial assessment with the 20 % excellent cap (考核评估) — issue 17.
+
+The shape every service has (README, "Layout"): entry points here only check the role, load
+the input through ``schemas``, call ``domain`` (pure rules) and ``storage`` (the repository),
+and dump the result through ``schemas``. ``clock`` and ``caller`` come from ``ServiceBase``.
+"""
+from shared.inbox import Inbox
+from shared.rpc import rpc
+from shared.schemas import dump_many
 from shared.service import ServiceBase
+from shared.service_calls import ServiceCalls
+from shared.storage import Mongo
+from shared.studios import StudioReadModel
+
+from services.assessment import schemas
+from services.assessment.storage import INDEXES, SCOPES
 
 
-class AssessmentService(ServiceBase):
+class AssessmentService(StudioReadModel, ServiceBase):
     name = "assessment"
 
-    caller = Caller()
+    store = Mongo("assessment", SCOPES, INDEXES)
+    inbox = Inbox()
+    services = ServiceCalls()        # self.services.as_system("why").ledger.compliance(...)
+
+    @rpc
+    def list_studios(self, tenant_id=None, status="active"):
+        """The studios assessment knows (read model), as the caller may see them."""
+        self.caller.get()
+        return dump_many(schemas.StudioRowSchema(), self.studio_directory().list(tenant_id=tenant_id, status=status))

@@ -18,7 +18,8 @@ from eventlet import tpool
 from nameko.events import event_handler
 
 from services.ledger import schemas
-from services.ledger.dependencies import Clock, FixedAssetPolicy
+from services.ledger.dependencies import FixedAssetPolicy
+from shared.clock import Clock
 from services.ledger.domain import (LedgerConflict, LedgerError, LedgerIntegrityError,
                                     LedgerRuleViolation, LedgerValidationError, UnknownEntry,
                                     reconciliation_workbook)
@@ -26,7 +27,8 @@ from services.ledger.storage import INDEXES, SCOPES, Ledger, workbook_payload
 from shared.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from shared.events import ASSESSMENT_GRADED, STUDIO_DESIGNATED, STUDIO_REVOKED
 from shared.inbox import AlreadyApplied, Inbox
-from shared.principal import (ADMIN, CITY_BUREAU, CITY_CENTER, FINANCE, TENANT, UNIT, Caller)
+from shared.caller import Caller
+from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, FINANCE, TENANT, UNIT
 from shared.rpc import rpc
 from shared.schemas import load
 from shared.service import ServiceBase

@@ -5,14 +5,15 @@ import base64
 from eventlet import tpool
 
 from services.registry import schemas
-from services.registry.dependencies import Clock, DirectorySeed, Passwords
+from services.registry.dependencies import DirectorySeed, Passwords
+from shared.clock import Clock
 from services.registry.domain import applications, directory, excel, files, holidays, materials, studios
 from services.registry.domain.catalogue import LEAD_CHANGE
 from services.registry.storage import INDEXES, OUTBOX_COLLECTIONS, SCOPES, USERS
 from shared.errors import UnsupportedMediaType, ValidationFailed
 from shared.inbox import Inbox
 from shared.outbox import Outbox
-from shared.principal import Caller
+from shared.caller import Caller
 from shared.rpc import rpc
 from shared.schemas import load
 from shared.service import ServiceBase
