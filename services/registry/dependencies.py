@@ -4,7 +4,7 @@ from argon2 import PasswordHasher
 from nameko.extensions import DependencyProvider
 
 from services.registry.demo import seed_demo
-from services.registry.domain.directory import upsert_reference, upsert_user
+from services.registry.storage.directory import upsert_reference, upsert_user
 from services.registry.domain.reference import reference_tenants
 from shared.clock import Clock as SharedClock, Today
 from shared.principal import ADMIN

@@ -7,7 +7,8 @@ from eventlet import tpool
 from services.registry import schemas
 from services.registry.dependencies import DirectorySeed, Passwords
 from shared.clock import Clock
-from services.registry.domain import applications, directory, excel, files, holidays, materials, studios
+from services.registry.domain import excel, files
+from services.registry.storage import applications, directory, holidays, materials, studios
 from services.registry.domain.catalogue import LEAD_CHANGE
 from services.registry.storage import INDEXES, OUTBOX_COLLECTIONS, SCOPES, USERS
 from shared.errors import UnsupportedMediaType, ValidationFailed
