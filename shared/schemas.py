@@ -53,6 +53,13 @@ def page_of(item_schema: type[Schema], name: str | None = None) -> type[Schema]:
 NonEmpty = validate.Length(min=1)
 
 
+class FileSchema(Schema):
+    """A file an RPC answers (a download, a generated workbook); the gateway sends it as is."""
+    filename = fields.String(required=True)
+    content_type = fields.String()
+    content_b64 = fields.String(required=True)
+
+
 def dump(schema: Schema, obj: Any) -> Any:
     """An RPC result through its published output schema: only the fields the schema names
     leave the service (e.g. never a password hash), in their published types."""

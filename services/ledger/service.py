@@ -27,7 +27,7 @@ from shared.inbox import AlreadyApplied, Inbox
 from shared.caller import Caller
 from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, FINANCE, TENANT, UNIT
 from shared.rpc import rpc
-from shared.schemas import load
+from shared.schemas import FileSchema, dump, dump_many, load
 from shared.service import ServiceBase
 from shared.storage import Mongo
 
@@ -50,25 +50,27 @@ class LedgerService(ServiceBase):
     # -- reads -----------------------------------------------------------------------
     @rpc
     def list_accounts(self, page=1, page_size=50, tenant_id=None):
-        return self._ledger().list_accounts(page, page_size, tenant_id)
+        return dump(schemas.LedgerAccountPageSchema(), self._ledger().list_accounts(page, page_size, tenant_id))
 
     @rpc
     def get_account(self, studio_id):
-        return self._ledger().account(studio_id)
+        return dump(schemas.LedgerAccountSchema(), self._ledger().account(studio_id))
 
     @rpc
     def list_entries(self, studio_id, page=1, page_size=50, kind=None, year=None):
-        return self._ledger().list_entries(studio_id, page, page_size, kind, year)
+        return dump(schemas.LedgerEntryPageSchema(),
+                    self._ledger().list_entries(studio_id, page, page_size, kind, year))
 
     @rpc
     def fixed_assets(self, studio_id):
-        return self._ledger().fixed_assets(studio_id)
+        return dump(schemas.LedgerFixedAssetRegisterSchema(), self._ledger().fixed_assets(studio_id))
 
     @rpc
     def compliance(self, studio_id, cycle=None, next_assessment_at=None, as_of=None):
         """R-22/R-23 for a cycle (default: the current one). Also for the assessment service,
         which calls with a system principal."""
-        return self._ledger().compliance(studio_id, cycle, next_assessment_at, as_of)
+        return dump(schemas.LedgerComplianceSchema(),
+                    self._ledger().compliance(studio_id, cycle, next_assessment_at, as_of))
 
     @rpc
     def compliance_batch(self, studio_ids, next_assessment_at=None, as_of=None):
@@ -79,7 +81,7 @@ class LedgerService(ServiceBase):
                 out.append(ledger.compliance(sid, None, next_assessment_at, as_of))
             except NotFound:
                 continue
-        return out
+        return dump_many(schemas.LedgerComplianceSchema(), out)
 
     # -- booking (a unit, for its own studios) -----------------------------------------
     @rpc
@@ -88,7 +90,7 @@ class LedgerService(ServiceBase):
         principal = self.caller.require_role(UNIT)
         request = load(schemas.EntryRequestSchema(), data)
         entry, created = self._ledger().book_request(principal, studio_id, request, idempotency_key)
-        return {"entry": entry, "created": created}
+        return dump(schemas.LedgerBookingResultSchema(), {"entry": entry, "created": created})
 
     # -- checks ----------------------------------------------------------------------
     @rpc
@@ -97,7 +99,7 @@ class LedgerService(ServiceBase):
         self.caller.require_role(*CHECKERS)
         if repair:
             self.caller.require_role(ADMIN)
-        return self._ledger().verify(studio_id, bool(repair))
+        return dump(schemas.LedgerVerificationSchema(), self._ledger().verify(studio_id, bool(repair)))
 
     @rpc
     def verify_projection(self, repair=False):
@@ -105,13 +107,14 @@ class LedgerService(ServiceBase):
         self.caller.require_role(*CHECKERS)
         if repair:
             self.caller.require_role(ADMIN)
-        return self._ledger().verify_all(bool(repair))
+        return dump(schemas.LedgerVerificationReportSchema(), self._ledger().verify_all(bool(repair)))
 
     # -- reconciliation ----------------------------------------------------------------
     @rpc
     def reconciliation(self, year=None, tenant_id=None, source="projection"):
         principal = self.caller.require_role(*RECONCILERS)
-        return self._ledger().reconciliation(principal, year, tenant_id, source or "projection")
+        return dump(schemas.LedgerReconciliationSchema(),
+                    self._ledger().reconciliation(principal, year, tenant_id, source or "projection"))
 
     @rpc
     def reconciliation_xlsx(self, year=None, tenant_id=None):
@@ -119,7 +122,7 @@ class LedgerService(ServiceBase):
         principal = self.caller.require_role(*RECONCILERS)
         report = self._ledger().reconciliation(principal, year, tenant_id)
         content = tpool.execute(reconciliation_workbook, report)  # CPU-bound: off the eventlet hub
-        return workbook_payload(report, content)
+        return dump(FileSchema(), workbook_payload(report, content))
 
     # -- events ----------------------------------------------------------------------
     @event_handler(*STUDIO_DESIGNATED, requeue_on_error=True)

@@ -52,39 +52,40 @@ class RegistryService(ServiceBase):
     @rpc(public=True)
     def authenticate(self, username, password):
         credentials = load(schemas.LoginSchema(), {"username": username, "password": password})
-        return directory.authenticate(self.store.unscoped(USERS), self.passwords, **credentials)
+        return schemas.AuthenticatedSchema().dump(
+            directory.authenticate(self.store.unscoped(USERS), self.passwords, **credentials))
 
     @rpc
     def list_tenants(self, page=1, page_size=50, kind=None):
-        return directory.list_tenants(self.store, page, page_size, kind)
+        return schemas.TenantPageSchema().dump(directory.list_tenants(self.store, page, page_size, kind))
 
     @rpc
     def get_tenant(self, tenant_id):
-        return directory.get_tenant(self.store, tenant_id)
+        return schemas.TenantSchema().dump(directory.get_tenant(self.store, tenant_id))
 
     @rpc
     def create_tenant(self, data):
-        return directory.create_tenant(self.store, load(schemas.TenantCreateSchema(), data))
+        return schemas.TenantSchema().dump(directory.create_tenant(self.store, load(schemas.TenantCreateSchema(), data)))
 
     @rpc
     def list_units(self, tenant_id, page=1, page_size=50):
-        return directory.list_units(self.store, tenant_id, page, page_size)
+        return schemas.UnitPageSchema().dump(directory.list_units(self.store, tenant_id, page, page_size))
 
     @rpc
     def get_unit(self, unit_id):
-        return directory.get_unit(self.store, unit_id)
+        return schemas.UnitSchema().dump(directory.get_unit(self.store, unit_id))
 
     @rpc
     def create_unit(self, tenant_id, data):
-        return directory.create_unit(self.store, tenant_id, load(schemas.UnitSchema(), data))
+        return schemas.UnitSchema().dump(directory.create_unit(self.store, tenant_id, load(schemas.UnitSchema(), data)))
 
     @rpc
     def list_users(self, page=1, page_size=50):
-        return directory.list_users(self.store, page, page_size)
+        return schemas.UserPageSchema().dump(directory.list_users(self.store, page, page_size))
 
     @rpc
     def create_user(self, data):
-        return directory.create_user(self.store, self.passwords, load(schemas.UserSchema(), data))
+        return schemas.UserSchema().dump(directory.create_user(self.store, self.passwords, load(schemas.UserSchema(), data)))
 
     # -- applications --------------------------------------------------------------------
     def _application(self, doc):
