@@ -106,7 +106,7 @@ CONTRACTS: dict[str, type[Schema]] = {
 
 
 class EventContractBroken(ValidationFailed):
-    code, title = "event_contract_broken", "Event does not match its contract"
+    title = "Event does not match its contract"
 
 
 def check_event(envelope: dict) -> dict:

@@ -48,7 +48,7 @@ from services.ledger.domain import (AccountState, AlreadyBooked, FixedAssetThres
                                     grant_key, matching_entry, next_booking_time, rebuild_projection,
                                     reconcile, reconcile_projections, reversal_entry,
                                     state_from_projection, year_bounds)
-from services.ledger.domain.journal import SHANGHAI, as_entry
+from services.ledger.domain.journal import as_entry
 from services.ledger.domain.projection import DERIVED_FIELDS, years_of
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.inbox import INBOX_INDEXES

@@ -315,6 +315,11 @@ class MaterialSchema(Schema):
     uploaded_at = fields.DateTime()
 
 
+class MaterialFileSchema(MaterialSchema):
+    """A material with its content (a download)."""
+    content_b64 = fields.String()
+
+
 class MaterialListSchema(Schema):
     items = fields.List(fields.Nested(MaterialSchema))
 

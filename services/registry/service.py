@@ -16,7 +16,8 @@ from shared.inbox import Inbox
 from shared.outbox import Outbox
 from shared.caller import Caller
 from shared.rpc import rpc
-from shared.schemas import load
+from shared.files import XLSX
+from shared.schemas import FileSchema, load
 from shared.service import ServiceBase
 from shared.storage import Mongo
 
@@ -175,12 +176,13 @@ class RegistryService(ServiceBase):
 
     @rpc
     def download_material(self, application_id, material_id):
-        return materials.download(self.store, application_id, material_id)
+        return schemas.MaterialFileSchema().dump(materials.download(self.store, application_id, material_id))
 
     @rpc
     def application_template(self):
         content = tpool.execute(excel.build_template)
-        return {"filename": "北京市技能大师工作室申报表.xlsx", "content_b64": base64.b64encode(content).decode()}
+        return FileSchema().dump({"filename": "北京市技能大师工作室申报表.xlsx", "content_type": XLSX,
+                                  "content_b64": base64.b64encode(content).decode()})
 
     @rpc
     def import_application(self, content_b64, idempotency_key=None):
