@@ -68,3 +68,24 @@ def dump(schema: Schema, obj: Any) -> Any:
 
 def dump_many(schema: Schema, objs: Any) -> list:
     return schema.dump(list(objs), many=True)
+
+
+class StudioRowSchema(Schema):
+    """A studio of the shared read model (shared/studios.py), as reporting, supervision and
+    assessment answer it."""
+    studio_id = fields.String(required=True)
+    tenant_id = fields.String(required=True)
+    tenant_name = fields.String(allow_none=True)
+    unit_id = fields.String(required=True)
+    unit_name = fields.String(allow_none=True)
+    name = fields.String(required=True)
+    occupation = fields.String(allow_none=True)
+    lead_name = fields.String(allow_none=True)
+    designated_on = fields.String(allow_none=True)
+    year = fields.Integer(allow_none=True)
+    nameplate_no = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    status = fields.String(required=True)
+    revoked_on = fields.String(allow_none=True)
+    revocation_ground = fields.String(allow_none=True)
+    measures_version = fields.String(allow_none=True)

@@ -22,6 +22,8 @@ from pymongo.errors import DuplicateKeyError
 from shared.errors import NotFound
 from shared.events import STUDIO_CHANGED, STUDIO_DESIGNATED, STUDIO_REVOKED
 from shared.inbox import AlreadyApplied
+from shared.rpc import rpc
+from shared.schemas import StudioRowSchema, dump_many
 from shared.storage import Index, Scope, Store
 
 STUDIOS = "studios"
@@ -108,7 +110,8 @@ class StudioDirectory:
 
 
 class StudioReadModel:
-    """Mixin: the three handlers that keep ``studios`` (needs ``store`` and ``inbox``)."""
+    """Mixin: the three handlers that keep ``studios`` (needs ``store`` and ``inbox``), and the
+    ``list_studios`` RPC answering it through ``shared.schemas.StudioRowSchema``."""
 
     @event_handler(*STUDIO_DESIGNATED, requeue_on_error=True)
     def on_studio_designated(self, payload):
@@ -121,6 +124,12 @@ class StudioReadModel:
     @event_handler(*STUDIO_REVOKED, requeue_on_error=True)
     def on_studio_revoked(self, payload):
         return self.inbox.apply(payload, StudioDirectory(self.store).revoked)
+
+    @rpc
+    def list_studios(self, tenant_id=None, status=ACTIVE):
+        """The studios this service knows (read model), as the caller may see them."""
+        self.caller.get()
+        return dump_many(StudioRowSchema(), self.studio_directory().list(tenant_id=tenant_id, status=status))
 
     def studio_directory(self) -> StudioDirectory:
         """The read model as the worker's caller sees it (scoped: another tenant's studio is 404)."""

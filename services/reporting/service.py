@@ -2,17 +2,15 @@
 
 The shape every service has (README, "Layout"): entry points here only check the role, load
 the input through ``schemas``, call ``domain`` (pure rules) and ``storage`` (the repository),
-and dump the result through ``schemas``. ``clock`` and ``caller`` come from ``ServiceBase``.
+and dump the result through ``schemas``. ``clock`` and ``caller`` come from ``ServiceBase``; ``list_studios`` and the
+studio handlers from ``StudioReadModel``.
 """
 from shared.inbox import Inbox
-from shared.rpc import rpc
-from shared.schemas import dump_many
 from shared.service import ServiceBase
 from shared.service_calls import ServiceCalls
 from shared.storage import Mongo
 from shared.studios import StudioReadModel
 
-from services.reporting import schemas
 from services.reporting.storage import INDEXES, SCOPES
 
 
@@ -22,9 +20,3 @@ class ReportingService(StudioReadModel, ServiceBase):
     store = Mongo("reporting", SCOPES, INDEXES)
     inbox = Inbox()
     services = ServiceCalls()        # self.services.as_system("why").ledger.compliance(...)
-
-    @rpc
-    def list_studios(self, tenant_id=None, status="active"):
-        """The studios reporting knows (read model), as the caller may see them."""
-        self.caller.get()
-        return dump_many(schemas.StudioRowSchema(), self.studio_directory().list(tenant_id=tenant_id, status=status))
