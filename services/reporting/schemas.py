@@ -7,7 +7,7 @@ the year, signatories) are the domain's, which names the rule in each field erro
 from marshmallow import Schema, fields, validate
 
 from services.reporting.contract import DIGEST_STATES, KINDS, OUTPUTS, SKILL_LEVELS, STATES, TIMELINESS
-from shared.schemas import StrictSchema
+from shared.schemas import StrictSchema, StudioRowSchema  # noqa: F401  (list_studios, shared/studios.py)
 
 REPORT_KINDS = ("plan", "results")
 
@@ -73,26 +73,6 @@ class DueDatesSchema(StrictSchema):
 
 
 # -- output ------------------------------------------------------------------------------
-class StudioRowSchema(Schema):
-    """A studio of the read model (shared/studios.py) as reporting answers it."""
-    studio_id = fields.String(required=True)
-    tenant_id = fields.String(required=True)
-    tenant_name = fields.String(allow_none=True)
-    unit_id = fields.String(required=True)
-    unit_name = fields.String(allow_none=True)
-    name = fields.String(required=True)
-    occupation = fields.String(allow_none=True)
-    lead_name = fields.String(allow_none=True)
-    designated_on = fields.String(allow_none=True)
-    year = fields.Integer(allow_none=True)
-    nameplate_no = fields.String(allow_none=True)
-    address = fields.String(allow_none=True)
-    status = fields.String(required=True)
-    revoked_on = fields.String(allow_none=True)
-    revocation_ground = fields.String(allow_none=True)
-    measures_version = fields.String(allow_none=True)
-
-
 class VersionSchema(Schema):
     version = fields.Integer()
     submitted_at = fields.String()

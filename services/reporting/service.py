@@ -62,12 +62,6 @@ class ReportingService(StudioReadModel, ServiceBase):
     def _record_event(self, type_: str, data: dict, tenant_id: str) -> dict:
         return self.outbox.event(type_, data, tenant_id=tenant_id)
 
-    @rpc
-    def list_studios(self, tenant_id=None, status="active"):
-        """The studios reporting knows (read model), as the caller may see them."""
-        self.caller.get()
-        return dump_many(schemas.StudioRowSchema(), self.studio_directory().list(tenant_id=tenant_id, status=status))
-
     # -- one record ------------------------------------------------------------------------
     @rpc
     def get_report(self, studio_id, year, kind):
