@@ -7,7 +7,7 @@ the year, signatories) are the domain's, which names the rule in each field erro
 from marshmallow import Schema, fields, validate
 
 from services.reporting.contract import DIGEST_STATES, KINDS, OUTPUTS, SKILL_LEVELS, STATES, TIMELINESS
-from shared.schemas import StrictSchema, StudioRowSchema  # noqa: F401  (list_studios, shared/studios.py)
+from shared.schemas import FileSchema, StrictSchema, StudioRowSchema, page_of  # noqa: F401  # noqa: F401  (list_studios, shared/studios.py)
 
 REPORT_KINDS = ("plan", "results")
 
@@ -188,8 +188,8 @@ class DigestItemSchema(Schema):
     economic_benefit_fen = fields.Integer()
 
 
-class FileSchema(Schema):
-    """A workbook to download."""
-    filename = fields.String()
-    media_type = fields.String()
-    content_b64 = fields.String()
+DigestPageSchema = page_of(DigestItemSchema, "ReportDigestPageSchema")
+
+
+class VersionListSchema(Schema):
+    items = fields.List(fields.Nested(VersionSchema))

@@ -44,8 +44,19 @@ def _content_schema(kind: str):
     return schemas.AgreementContentSchema() if kind == "agreement" else schemas.ReportContentSchema()
 
 
+def _year(value) -> int:
+    """A year from a path or query value; 422 naming ``year`` when it is not one."""
+    try:
+        year = int(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed("year must be a whole number", errors={"year": "must be a year, e.g. 2026"})
+    if not 2000 <= year <= 2100:
+        raise ValidationFailed("year out of range", errors={"year": "must be 2000–2100"})
+    return year
+
+
 def _file(filename: str, content: bytes) -> dict:
-    return dump(schemas.FileSchema(), {"filename": filename, "media_type": XLSX,
+    return dump(schemas.FileSchema(), {"filename": filename, "content_type": XLSX,
                                        "content_b64": base64.b64encode(content).decode("ascii")})
 
 
@@ -66,42 +77,42 @@ class ReportingService(StudioReadModel, ServiceBase):
     @rpc
     def get_report(self, studio_id, year, kind):
         self.caller.require_role(*READERS)
-        return dump(schemas.ReportSchema(), self._reports().get(studio_id, int(year), kind))
+        return dump(schemas.ReportSchema(), self._reports().get(studio_id, _year(year), kind))
 
     @rpc
     def save_report(self, studio_id, year, kind, data):
         """The unit stores the draft (JSON) of its studio's agreement, plan or results."""
         self.caller.require_role(UNIT)
         content = load(_content_schema(kind), data)
-        return dump(schemas.ReportSchema(), self._reports().save_draft(studio_id, int(year), kind, content))
+        return dump(schemas.ReportSchema(), self._reports().save_draft(studio_id, _year(year), kind, content))
 
     @rpc
     def submit_report(self, studio_id, year, kind, idempotency_key=None):
         self.caller.require_role(UNIT)
-        report, created = self._reports().submit(studio_id, int(year), kind, idempotency_key)
+        report, created = self._reports().submit(studio_id, _year(year), kind, idempotency_key)
         return dump(schemas.SubmissionSchema(), {"report": report, "created": created})
 
     @rpc
     def accept_report(self, studio_id, year, kind):
         self.caller.require_role(*REVIEWERS)
-        return dump(schemas.ReportSchema(), self._reports().accept(studio_id, int(year), kind))
+        return dump(schemas.ReportSchema(), self._reports().accept(studio_id, _year(year), kind))
 
     @rpc
     def return_report(self, studio_id, year, kind, data):
         self.caller.require_role(*REVIEWERS)
         request = load(schemas.ReturnRequestSchema(), data)
         return dump(schemas.ReportSchema(),
-                    self._reports().return_for_changes(studio_id, int(year), kind, request["reasons"]))
+                    self._reports().return_for_changes(studio_id, _year(year), kind, request["reasons"]))
 
     @rpc
     def list_versions(self, studio_id, year, kind):
         self.caller.require_role(*READERS)
-        return dump_many(schemas.VersionSchema(), self._reports().versions(studio_id, int(year), kind))
+        return dump(schemas.VersionListSchema(), {"items": self._reports().versions(studio_id, _year(year), kind)})
 
     @rpc
     def get_version(self, studio_id, year, kind, version):
         self.caller.require_role(*READERS)
-        return dump(schemas.VersionDetailSchema(), self._reports().version(studio_id, int(year), kind, int(version)))
+        return dump(schemas.VersionDetailSchema(), self._reports().version(studio_id, _year(year), kind, int(version)))
 
     # -- workbooks -------------------------------------------------------------------------
     @rpc
@@ -112,7 +123,7 @@ class ReportingService(StudioReadModel, ServiceBase):
             raise ValidationFailed(f"no template {name!r}", errors={"name": "annual-report | agreement"})
         reports = self._reports()
         studio = reports.studio(studio_id) if studio_id else None
-        year = int(year) if year else None
+        year = _year(year) if year else None
         if name == "agreement":
             content = tpool.execute(workbooks.agreement_workbook, studio=studio, year=year)
         else:
@@ -126,13 +137,13 @@ class ReportingService(StudioReadModel, ServiceBase):
         """A stored record (its latest submitted version, else the draft) as a filled workbook."""
         self.caller.require_role(*READERS)
         reports = self._reports()
-        record = reports.get(studio_id, int(year), kind)
+        record = reports.get(studio_id, _year(year), kind)
         studio = reports.studio(studio_id)
         content = record["content"] or record["draft"]
         if kind == "agreement":
-            data = tpool.execute(workbooks.agreement_workbook, studio=studio, year=int(year), content=content)
+            data = tpool.execute(workbooks.agreement_workbook, studio=studio, year=_year(year), content=content)
         else:
-            data = tpool.execute(workbooks.report_workbook, studio=studio, year=int(year), kind=kind,
+            data = tpool.execute(workbooks.report_workbook, studio=studio, year=_year(year), kind=kind,
                                  content=content, targets=record.get("targets") or ())
         return _file(f"{kind}-{studio_id}-{year}-v{record['version']}.xlsx", data)
 
@@ -151,7 +162,7 @@ class ReportingService(StudioReadModel, ServiceBase):
         content = base64.b64decode(content_b64 or "", validate=False)
         try:
             upload = tpool.execute(workbooks.read_upload, content, limits, expect_template=template)
-            problems = workbooks.check_identity(upload, studio_id, int(year))
+            problems = workbooks.check_identity(upload, studio_id, _year(year))
         except workbooks.WorkbookInvalid as exc:
             problems = exc.problems
             upload = None
@@ -163,7 +174,7 @@ class ReportingService(StudioReadModel, ServiceBase):
                   "rows": len(upload.content.get("items") or upload.content.get("tasks") or ()),
                   "content": upload.content, "report": None}
         if not dry_run:
-            result["report"] = reports.save_draft(studio_id, int(year), upload.kind, upload.content)
+            result["report"] = reports.save_draft(studio_id, _year(year), upload.kind, upload.content)
         return dump(schemas.UploadResultSchema(), result)
 
     @rpc
@@ -177,13 +188,13 @@ class ReportingService(StudioReadModel, ServiceBase):
     def report_digest(self, year, tenant_id=None, studio_ids=None):
         """CONTRACTS.md: one item a studio (scoped to the caller; a system principal sees all)."""
         self.caller.get()
-        return dump_many(schemas.DigestItemSchema(), self._reports().digest(int(year), tenant_id, studio_ids))
+        return dump_many(schemas.DigestItemSchema(), self._reports().digest(_year(year), tenant_id, studio_ids))
 
     @rpc
     def list_reports(self, year, tenant_id=None, state=None, timeliness=None, page=1, page_size=50):
         self.caller.require_role(*READERS)
         page, page_size = page_args(page, page_size)
-        rows = self._reports().year_list(int(year), tenant_id, state, timeliness)
+        rows = self._reports().year_list(_year(year), tenant_id, state, timeliness)
         chunk = rows[(page - 1) * page_size: page * page_size]
         return {"items": dump_many(schemas.DigestItemSchema(), chunk), "page": page, "page_size": page_size,
                 "total": len(rows), "pages": max(1, -(-len(rows) // page_size))}
@@ -191,18 +202,18 @@ class ReportingService(StudioReadModel, ServiceBase):
     @rpc
     def reports_workbook(self, year, tenant_id=None, state=None, timeliness=None):
         self.caller.require_role(*READERS)
-        rows = self._reports().year_list(int(year), tenant_id, state, timeliness)
-        content = tpool.execute(workbooks.list_workbook, int(year), rows)
+        rows = self._reports().year_list(_year(year), tenant_id, state, timeliness)
+        content = tpool.execute(workbooks.list_workbook, _year(year), rows)
         return _file(f"reports-{year}{'-' + tenant_id if tenant_id else ''}.xlsx", content)
 
     @rpc
     def due_dates(self, year):
         """CONTRACTS.md: {plan: "YYYY-03-31", results: "YYYY-12-01"} unless the city set others."""
         self.caller.get()
-        return self._reports().due_dates(int(year)).as_dict()
+        return self._reports().due_dates(_year(year)).as_dict()
 
     @rpc
     def set_due_dates(self, year, data):
         self.caller.require_role(*CITY)
         days = load(schemas.DueDatesSchema(), data)
-        return {"year": int(year), **self._reports().set_due_dates(int(year), days).as_dict()}
+        return {"year": _year(year), **self._reports().set_due_dates(_year(year), days).as_dict()}
