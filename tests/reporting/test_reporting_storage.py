@@ -9,7 +9,7 @@ import pytest
 
 from services.reporting.storage import REPORTS, SCOPES, Reports
 from shared.errors import Conflict, NotFound, ValidationFailed
-from shared.principal import CITY_CENTER, SYSTEM, TENANT, UNIT, Principal
+from shared.principal import CITY_CENTER, TENANT, UNIT, Principal
 from shared.storage import Store
 
 UNIT_A = Principal("demo-unit-a", UNIT, "dongcheng", "unit-dc")
