@@ -21,7 +21,7 @@ from eventlet import tpool
 
 from services.reporting import schemas
 from services.reporting.domain import workbooks
-from services.reporting.domain.xlsx_guard import UploadLimits
+from services.reporting.dependencies import UploadBounds
 from services.reporting.storage import INDEXES, OUTBOX_COLLECTIONS, SCOPES, Reports
 from shared.errors import ValidationFailed
 from shared.files import XLSX
@@ -55,6 +55,13 @@ def _year(value) -> int:
     return year
 
 
+def _number(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed("version must be a whole number", errors={"version": "must be 1, 2, …"})
+
+
 def _file(filename: str, content: bytes) -> dict:
     return dump(schemas.FileSchema(), {"filename": filename, "content_type": XLSX,
                                        "content_b64": base64.b64encode(content).decode("ascii")})
@@ -66,6 +73,7 @@ class ReportingService(StudioReadModel, ServiceBase):
     store = Mongo("reporting", SCOPES, INDEXES)
     inbox = Inbox()
     outbox = Outbox(OUTBOX_COLLECTIONS)
+    upload_bounds = UploadBounds()
 
     def _reports(self) -> Reports:
         return Reports(self.store, self.clock.now(), self._record_event)
@@ -112,7 +120,7 @@ class ReportingService(StudioReadModel, ServiceBase):
     @rpc
     def get_version(self, studio_id, year, kind, version):
         self.caller.require_role(*READERS)
-        return dump(schemas.VersionDetailSchema(), self._reports().version(studio_id, _year(year), kind, int(version)))
+        return dump(schemas.VersionDetailSchema(), self._reports().version(studio_id, _year(year), kind, _number(version)))
 
     # -- workbooks -------------------------------------------------------------------------
     @rpc
@@ -158,18 +166,21 @@ class ReportingService(StudioReadModel, ServiceBase):
         self.caller.require_role(UNIT)
         reports = self._reports()
         studio = reports._reporting_studio(studio_id)
-        limits = UploadLimits(max_bytes=int(self.container.config.get("MAX_UPLOAD_BYTES", 20 * 1024 * 1024)))
+        limits = self.upload_bounds
         content = base64.b64decode(content_b64 or "", validate=False)
+        extra: dict = {}
         try:
             upload = tpool.execute(workbooks.read_upload, content, limits, expect_template=template)
             problems = workbooks.check_identity(upload, studio_id, _year(year))
         except workbooks.WorkbookInvalid as exc:
-            problems = exc.problems
-            upload = None
+            problems, extra, upload = exc.problems, dict(exc.extra), None
+            extra.pop("cells", None)
         if problems:
-            marked = tpool.execute(workbooks.error_workbook, content, problems)
-            token = reports.keep_upload(studio, "error_workbook", marked, f"errors-{studio_id}-{year}.xlsx")
-            raise workbooks.WorkbookInvalid(problems, error_workbook=token)
+            if any(p.get("cell") for p in problems):
+                marked = tpool.execute(workbooks.error_workbook, content, problems)
+                extra["error_workbook"] = reports.keep_upload(studio, "error_workbook", marked,
+                                                              f"errors-{studio_id}-{year}.xlsx")
+            raise workbooks.WorkbookInvalid(problems, **extra)
         result = {"dry_run": bool(dry_run), "kind": upload.kind, "studio_id": studio_id, "year": upload.year,
                   "rows": len(upload.content.get("items") or upload.content.get("tasks") or ()),
                   "content": upload.content, "report": None}

@@ -16,7 +16,7 @@ def save(wb) -> bytes:
     return out.getvalue()
 
 
-def fill_results(template: bytes, *, rows: int = 2) -> bytes:
+def fill_results(template: bytes, *, rows: int = 2, year: int = 2026) -> bytes:
     """What a clerk does: open the downloaded template, type values, save."""
     wb = openpyxl.load_workbook(io.BytesIO(template))
     info = wb["基本信息"]
@@ -24,10 +24,10 @@ def fill_results(template: bytes, *, rows: int = 2) -> bytes:
     info["B9"] = "=全年完成既定目标，带徒12人"     # narrative typed as text, starts with =
     info["B9"].data_type = "s"
     detail = wb["明细"]
-    detail.append(["技能研发", "专利", "一种数控夹具（实用新型）", 2, dt.date(2026, 5, 3), "张建国", None, "@已授权"])
-    detail.append(["师带徒", "徒弟技能等级晋升", "李明晋升技师", 1, dt.date(2026, 6, 1), "李明", "技师", None])
+    detail.append(["技能研发", "专利", "一种数控夹具（实用新型）", 2, dt.date(year, 5, 3), "张建国", None, "@已授权"])
+    detail.append(["师带徒", "徒弟技能等级晋升", "李明晋升技师", 1, dt.date(year, 6, 1), "李明", "技师", None])
     for i in range(rows - 2):
-        detail.append(["社会效益", "技能培训", f"培训班第{i + 1}期", 30, dt.date(2026, 7, 1), None, None, "-"])
+        detail.append(["社会效益", "技能培训", f"培训班第{i + 1}期", 30, dt.date(year, 7, 1), None, None, "-"])
     return save(wb)
 
 
