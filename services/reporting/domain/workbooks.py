@@ -251,13 +251,19 @@ def _to_bytes(wb: Workbook) -> bytes:
     return out.getvalue()
 
 
-def _report_values(studio: Mapping | None, year: int | None, kind: str | None, content: Mapping | None) -> dict:
+def _studio_values(studio: Mapping | None, year: int | None) -> dict[str, Any]:
+    """The pre-filled cells every template has: the studio's id and names, the year."""
     values: dict[str, Any] = {}
     if studio:
         values.update(studio_id=studio.get("studio_id"), studio_name=studio.get("name"),
                       unit_name=studio.get("unit_name"))
     if year:
         values["year"] = year
+    return values
+
+
+def _report_values(studio: Mapping | None, year: int | None, kind: str | None, content: Mapping | None) -> dict:
+    values = _studio_values(studio, year)
     if kind in (rec.PLAN, rec.RESULTS):
         values["kind"] = rec.KIND_NAMES[kind]
     if content:
@@ -302,12 +308,7 @@ def report_workbook(*, studio: Mapping | None = None, year: int | None = None, k
 def agreement_workbook(*, studio: Mapping | None = None, year: int | None = None,
                        content: Mapping | None = None) -> bytes:
     """The agreement template: blank, pre-filled for a studio and year, or a stored agreement."""
-    values: dict[str, Any] = {}
-    if studio:
-        values.update(studio_id=studio.get("studio_id"), studio_name=studio.get("name"),
-                      unit_name=studio.get("unit_name"))
-    if year:
-        values["year"] = year
+    values = _studio_values(studio, year)
     if content:
         support = content["support"]
         values.update({"support.funding": support["funding_fen"] / 100, "support.premises_m2": support["premises_m2"],
