@@ -56,12 +56,17 @@ def _text(errs: _Errors, data: Mapping, key: str, path: str, *, required: bool,
     if not isinstance(value, str):
         errs.add(path, "must be text")
         return ""
-    value = value.strip()
+    value = _clean(value)
     if required and not value:
         errs.add(path, "is required")
     elif len(value) > limit:
         errs.add(path, f"is longer than {limit} characters")
     return value
+
+
+def _clean(text: str) -> str:
+    """Surrounding blanks go, except where text starts with a tab or CR: such text is kept as typed."""
+    return text if text[:1] in ("\t", "\r") else text.strip()
 
 
 def _int(errs: _Errors, value: Any, path: str, *, low: int, high: int, required: bool = True) -> int | None:
@@ -147,7 +152,39 @@ def _validate_report(year: int, content: Mapping) -> dict:
     return {"items": items, "economic_benefit_fen": benefit or 0, "narrative": narrative}
 
 
+def _plain_item(raw: Mapping, year: int) -> dict | None:
+    """The normalised item when every field is already right (the common case), else None."""
+    output, heading, title = raw.get("output"), raw.get("heading"), raw.get("title")
+    quantity, day = raw.get("quantity", 1), raw.get("date")
+    person, note, level = raw.get("person") or "", raw.get("note") or "", raw.get("skill_level") or None
+    if output not in HEADING_OF or heading not in (None, "", HEADING_OF[output]):
+        return None
+    if type(title) is not str or type(person) is not str or type(note) is not str or type(quantity) is not int:
+        return None
+    title, person, note = _clean(title), _clean(person), _clean(note)
+    if not title or len(title) > MAX_TEXT or len(person) > 200 or len(note) > MAX_TEXT \
+            or not 1 <= quantity <= MAX_QUANTITY:
+        return None
+    if (level is None and output == "promotions") or (level is not None and level not in SKILL_LEVELS):
+        return None
+    if day not in (None, ""):
+        if type(day) is not str:
+            return None
+        try:
+            if _dt.date.fromisoformat(day).year != year or len(day) != 10:
+                return None
+        except ValueError:
+            return None
+    else:
+        day = None
+    return {"heading": HEADING_OF[output], "output": output, "title": title, "quantity": quantity, "date": day,
+            "person": person, "skill_level": level, "note": note}
+
+
 def validate_item(errs: _Errors, raw: Mapping, path: str, year: int) -> dict:
+    plain = _plain_item(raw, year)
+    if plain is not None:
+        return plain
     output = raw.get("output")
     heading = raw.get("heading")
     if output not in OUTPUT_NAMES:
