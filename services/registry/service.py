@@ -9,7 +9,7 @@ from services.registry.dependencies import DirectorySeed, Passwords
 from shared.clock import Clock
 from services.registry.domain import excel, files
 from services.registry.storage import applications, directory, holidays, materials, studios
-from services.registry.domain.catalogue import LEAD_CHANGE
+from services.registry.contract import LEAD_CHANGE
 from services.registry.storage import INDEXES, OUTBOX_COLLECTIONS, SCOPES, USERS
 from shared.errors import UnsupportedMediaType, ValidationFailed
 from shared.inbox import Inbox

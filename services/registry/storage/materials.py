@@ -14,7 +14,7 @@ from bson.binary import Binary
 
 from services.registry.domain import files, workflow
 from services.registry.storage import applications
-from services.registry.domain.catalogue import MATERIAL_KINDS, UNIT_MATERIAL_KINDS
+from services.registry.contract import MATERIAL_KINDS, UNIT_MATERIAL_KINDS
 from services.registry.domain.records import now
 from services.registry.storage import APPLICATIONS, MATERIAL_CHUNKS, MATERIALS
 from shared.errors import Conflict, NotFound, ValidationFailed
