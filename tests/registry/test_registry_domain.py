@@ -8,7 +8,7 @@ import pytest
 from openpyxl import Workbook
 
 from services.registry import contract
-from services.registry.domain import eligibility, excel, files, id_number, ranking, workflow
+from services.registry.domain import designation, eligibility, excel, files, id_number, ranking, workflow
 from services.registry.domain.workflow import APPLICATION, CHANGE_REQUEST, REVOCATION, decide
 from shared.errors import Conflict, Forbidden, PayloadTooLarge, RuleViolation, UnsupportedMediaType
 from shared.principal import CITY_BUREAU, CITY_CENTER, FINANCE, TENANT, UNIT
@@ -204,3 +204,26 @@ def test_an_empty_template_names_every_required_cell():
         excel.parse_application(excel.build_template())
     required = [i for i in excel.ITEMS if i.required]
     assert len([k for k in exc.value.errors if k.startswith("申报表!B")]) == len(required)
+
+
+# -- designation (pure decisions the repository calls) ----------------------------------
+def test_r7_the_year_numbers_studios_in_sequence_up_to_ten():
+    assert designation.next_sequence(2026, None) == 1
+    assert designation.next_sequence(2026, 9) == contract.MAX_DESIGNATIONS_PER_YEAR == 10
+    with pytest.raises(RuleViolation) as exc:
+        designation.next_sequence(2026, 10)
+    assert exc.value.rule == "R-7" and "year" in exc.value.errors
+
+
+def test_r6_one_active_studio_per_master_and_per_unit_occupation():
+    designation.check_designation_unique(master_leads_active_studio=False, slot_has_active_studio=False)
+    for facts, field in (({"master_leads_active_studio": True, "slot_has_active_studio": False}, "master.id_number"),
+                         ({"master_leads_active_studio": False, "slot_has_active_studio": True}, "master.occupation")):
+        with pytest.raises(RuleViolation) as exc:
+            designation.check_designation_unique(**facts)
+        assert exc.value.rule == "R-6" and field in exc.value.errors
+    with pytest.raises(RuleViolation):
+        designation.check_new_lead(new_lead_leads_another_studio=True)
+    with pytest.raises(RuleViolation):
+        designation.check_unit_move(new_slot_has_active_studio=True)
+    designation.check_unit_move(new_slot_has_active_studio=False)

@@ -12,13 +12,13 @@ import uuid
 from typing import Callable
 
 from services.registry import contract
-from services.registry.domain import id_number, workflow
+from services.registry.domain import designation, id_number, workflow
 from services.registry.domain.records import history_entry as _history
 from services.registry.domain.records import drafts_hidden, master_key, slot_key
 from services.registry.domain.records import now as _now
 from services.registry.domain.workflow import CHANGE_REQUEST, REVOCATION
 from services.registry.storage import APPLICATIONS, CHANGE_REQUESTS, REVOCATIONS, STUDIOS, TENANTS, UNITS
-from shared.errors import Conflict, NotFound, RuleViolation, ValidationFailed
+from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.events import STUDIO_CHANGED, STUDIO_DESIGNATED, STUDIO_REVOKED
 from shared.principal import TENANT, UNIT, Principal
 from shared.storage import Store, public
@@ -75,10 +75,6 @@ def _lead_from(app: dict, since: str) -> dict:
             "application_id": app["_id"], "reason": None, "employment": None}
 
 
-def _r6(detail: str, field: str) -> RuleViolation:
-    return RuleViolation(f"R-6: {detail}", rule="R-6", errors={field: f"R-6: {detail}"}, rules=["R-6"])
-
-
 def create_from_application(store: Store, app: dict, today: _dt.date, make_event: EventMaker) -> dict:
     """The studio of a designated application, numbered in sequence within the year (R-7: at most 10)."""
     coll = store.scoped(STUDIOS)
@@ -89,17 +85,11 @@ def create_from_application(store: Store, app: dict, today: _dt.date, make_event
     slot = slot_key(app["unit_id"], app.get("branch_id"), app["master"]["occupation"])
     year = today.year
     for _ in range(MAX_SEQUENCE_ATTEMPTS):
-        if coll.find_one({"_active_lead_key": lead_key}) is not None:
-            raise _r6("the master already leads a studio", "master.id_number")
-        if coll.find_one({"_active_slot_key": slot}) is not None:
-            raise _r6("the unit (branch) already has a studio for this occupation", "master.occupation")
+        designation.check_designation_unique(
+            master_leads_active_studio=coll.find_one({"_active_lead_key": lead_key}) is not None,
+            slot_has_active_studio=coll.find_one({"_active_slot_key": slot}) is not None)
         last = coll.find({"year": year}, sort=[("seq", -1)], limit=1)
-        seq = last[0]["seq"] + 1 if last else 1
-        if seq > contract.MAX_DESIGNATIONS_PER_YEAR:
-            raise RuleViolation(f"R-7: {contract.MAX_DESIGNATIONS_PER_YEAR} studios have already been designated in "
-                                f"{year}; at most {contract.MAX_DESIGNATIONS_PER_YEAR} new studios per year",
-                                rule="R-7", errors={"year": f"{year}: quota of {contract.MAX_DESIGNATIONS_PER_YEAR} used"},
-                                year=year)
+        seq = designation.next_sequence(year, last[0]["seq"] if last else None)
         studio_id = uuid.uuid4().hex
         designated_on = today.isoformat()
         doc = {"_id": studio_id, "tenant_id": app["tenant_id"], "unit_id": app["unit_id"],
@@ -150,8 +140,8 @@ def change_lead(store: Store, app: dict, today: _dt.date, make_event: EventMaker
     if studio["status"] != ACTIVE:
         raise Conflict(f"studio {studio['_id']} is {studio['status']}")
     new_key = master_key(app["master"])
-    if coll.find_one({"_active_lead_key": new_key, "_id": {"$ne": studio["_id"]}}) is not None:
-        raise _r6("the new lead already leads a studio", "master.id_number")
+    designation.check_new_lead(new_lead_leads_another_studio=coll.find_one(
+        {"_active_lead_key": new_key, "_id": {"$ne": studio["_id"]}}) is not None)
     effective = today.isoformat()
     old = {**studio["lead"], "until": effective, "reason": app.get("lead_change_reason")}
     new = _lead_from(app, effective)
@@ -291,8 +281,7 @@ def _apply_change(store: Store, today: _dt.date, request: dict, make_event: Even
         sets.update(after)
         if after["unit_id"] != studio["unit_id"]:
             slot = slot_key(after["unit_id"], None, studio["occupation"])
-            if coll.find_one({"_active_slot_key": slot}) is not None:
-                raise _r6("the new unit already has a studio for this occupation", "new_unit_id")
+            designation.check_unit_move(new_slot_has_active_studio=coll.find_one({"_active_slot_key": slot}) is not None)
             sets.update(_active_slot_key=slot, branch_id=None)
     elif kind == "relocation":
         before, after = {"address": studio["address"]}, {"address": request["new_address"]}
