@@ -13,6 +13,7 @@ from gateway.responses import PAGING, PAGING_ARGS, UPLOAD_KIND, XLSX, read_uploa
 from gateway.routing import RouteGroup, route
 import services.reporting.schemas as reporting
 from shared.errors import NotFound, ValidationFailed
+from shared.uploads import send_upload
 from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, TENANT, UNIT
 
 STUDIO = "/api/v1/studios/<studio_id>"
@@ -109,9 +110,10 @@ class ReportingRoutes(RouteGroup):
         return self._upload(request, studio_id, year, "annual-report")
 
     def _upload(self, request, studio_id, year, template):
-        _, content = read_upload(request, int(self.config["MAX_UPLOAD_BYTES"]))
+        filename, content = read_upload(request, int(self.config["MAX_UPLOAD_BYTES"]))
+        upload_id = send_upload(self.services.reporting, content, kind="report_workbook", filename=filename)
         try:
-            return self.services.reporting.import_workbook(studio_id, year, template, content,
+            return self.services.reporting.import_workbook(studio_id, year, template, upload_id,
                                                            dry_run=_flag(request, "dry_run"))
         except ValidationFailed as exc:
             token = exc.extra.get("error_workbook")

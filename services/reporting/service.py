@@ -24,7 +24,7 @@ from services.reporting.domain import workbooks
 from services.reporting.dependencies import UploadBounds
 from services.reporting.storage import INDEXES, OUTBOX_COLLECTIONS, SCOPES, Reports
 from shared.errors import ValidationFailed
-from shared.files import XLSX
+from shared.files import MB, XLSX
 from shared.inbox import Inbox
 from shared.outbox import Outbox
 from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, FINANCE, TENANT, UNIT
@@ -33,10 +33,12 @@ from shared.schemas import dump, dump_many, load
 from shared.service import ServiceBase
 from shared.storage import Mongo, page_args
 from shared.studios import StudioReadModel
+from shared.uploads import UploadReceiver
 
 READERS = (UNIT, TENANT, CITY_CENTER, CITY_BUREAU, FINANCE, ADMIN)
 REVIEWERS = (TENANT,)
 CITY = (CITY_CENTER, CITY_BUREAU, ADMIN)
+WORKBOOK_UPLOAD = "report_workbook"
 TEMPLATES = {"annual-report": "annual-report", "agreement": "agreement"}
 
 
@@ -67,13 +69,14 @@ def _file(filename: str, content: bytes) -> dict:
                                        "content_b64": base64.b64encode(content).decode("ascii")})
 
 
-class ReportingService(StudioReadModel, ServiceBase):
+class ReportingService(UploadReceiver, StudioReadModel, ServiceBase):
     name = "reporting"
 
     store = Mongo("reporting", SCOPES, INDEXES)
     inbox = Inbox()
     outbox = Outbox(OUTBOX_COLLECTIONS)
     upload_bounds = UploadBounds()
+    upload_kinds = {WORKBOOK_UPLOAD: 20 * MB}     # shared/uploads.py: the gateway sends workbooks in chunks
 
     def _reports(self) -> Reports:
         return Reports(self.store, self.clock.now(), self._record_event)
@@ -156,8 +159,8 @@ class ReportingService(StudioReadModel, ServiceBase):
         return _file(f"{kind}-{studio_id}-{year}-v{record['version']}.xlsx", data)
 
     @rpc
-    def import_workbook(self, studio_id, year, template, content_b64, dry_run=False):
-        """An uploaded, filled workbook: every cell validated; stored as the draft unless ``dry_run``.
+    def import_workbook(self, studio_id, year, template, upload_id, dry_run=False):
+        """An uploaded (``upload_id``: shared/uploads.py, kind ``report_workbook``), filled workbook: every cell validated; stored as the draft unless ``dry_run``.
 
         Refusals (nothing stored): 413/415/400 for the file itself (``reason`` names it), 422 with
         ``errors`` by ``sheet!cell``, ``cells`` and ``error_workbook`` (the token of the same
@@ -167,7 +170,7 @@ class ReportingService(StudioReadModel, ServiceBase):
         reports = self._reports()
         studio = reports._reporting_studio(studio_id)
         limits = self.upload_bounds
-        content = base64.b64decode(content_b64 or "", validate=False)
+        content = self.take_upload(upload_id, WORKBOOK_UPLOAD).content
         extra: dict = {}
         try:
             upload = tpool.execute(workbooks.read_upload, content, limits, expect_template=template)
@@ -178,8 +181,7 @@ class ReportingService(StudioReadModel, ServiceBase):
         if problems:
             if any(p.get("cell") for p in problems):
                 marked = tpool.execute(workbooks.error_workbook, content, problems)
-                extra["error_workbook"] = reports.keep_upload(studio, "error_workbook", marked,
-                                                              f"errors-{studio_id}-{year}.xlsx")
+                extra["error_workbook"] = reports.keep_error_workbook(studio, marked, f"errors-{studio_id}-{year}.xlsx")
             raise workbooks.WorkbookInvalid(problems, **extra)
         result = {"dry_run": bool(dry_run), "kind": upload.kind, "studio_id": studio_id, "year": upload.year,
                   "rows": len(upload.content.get("items") or upload.content.get("tasks") or ()),
@@ -191,7 +193,7 @@ class ReportingService(StudioReadModel, ServiceBase):
     @rpc
     def error_workbook(self, token):
         self.caller.require_role(*READERS)
-        doc = self._reports().upload(token)
+        doc = self._reports().error_workbook(token)
         return _file(doc["filename"], doc["content"])
 
     # -- the year --------------------------------------------------------------------------

@@ -12,8 +12,9 @@ Collections
                the history, ``rev`` (optimistic lock) and ``_outbox`` (its events).
 ``contents``   the bodies (``_id`` = ``report_id:draft`` / ``report_id:v<n>``): a plan of
                10,000 rows is kept out of the report document (MongoDB's 16 MB bound).
-``uploads``    uploaded workbooks waiting to be read, and error workbooks for the clerk to
-               download (``_id`` = a random token; expire after a day).
+``error_workbooks`` an upload's error workbook for the clerk to download (``_id`` = a random
+               token; gone after a day). Uploads themselves wait in ``uploads``/``upload_chunks``
+               (shared/uploads.py) until ``import_workbook`` takes them.
 ``due_dates``  the city's due days per year (no tenant data).
 ``submission_keys`` the Idempotency-Key of each submission (per user; no tenant data).
 ``studios``    the studio read model (shared/studios.py).
@@ -39,16 +40,17 @@ from shared.inbox import INBOX_INDEXES
 from shared.outbox import outbox_indexes
 from shared.principal import Principal
 from shared.storage import Index, Scope, Store
+from shared.uploads import UPLOAD_INDEXES
 from shared.studios import ACTIVE, STUDIO_INDEXES, STUDIO_SCOPES, STUDIOS, StudioDirectory
 
-REPORTS, CONTENTS, UPLOADS, DUE_DATES = "reports", "contents", "uploads", "due_dates"
+REPORTS, CONTENTS, ERROR_WORKBOOKS, DUE_DATES = "reports", "contents", "error_workbooks", "due_dates"
 IDEMPOTENCY = "submission_keys"     # Idempotency-Key of each submission: {_id: user:key, hash, report_id}
 
 SCOPES = {
     **STUDIO_SCOPES,
     REPORTS: Scope("tenant_id", "unit_id"),
     CONTENTS: Scope("tenant_id", "unit_id"),
-    UPLOADS: Scope("tenant_id", "unit_id"),
+    ERROR_WORKBOOKS: Scope("tenant_id", "unit_id"),
 }
 
 # collections whose documents carry an ``_outbox`` (shared/outbox.py)
@@ -61,7 +63,8 @@ INDEXES = [
     Index(REPORTS, [("year", ASCENDING), ("tenant_id", ASCENDING), ("kind", ASCENDING)]),
     Index(REPORTS, [("year", ASCENDING), ("state", ASCENDING)]),
     Index(CONTENTS, [("report_id", ASCENDING)]),
-    Index(UPLOADS, [("created_at", ASCENDING)]),
+    Index(ERROR_WORKBOOKS, [("created_at", ASCENDING)]),
+    *UPLOAD_INDEXES,
     *outbox_indexes(OUTBOX_COLLECTIONS),
     *INBOX_INDEXES,
 ]
@@ -381,18 +384,18 @@ class Reports:
                                            for k in (records.PLAN, records.RESULTS))]
         return rows
 
-    # -- uploads -------------------------------------------------------------------------
-    def keep_upload(self, studio: Mapping, purpose: str, content: bytes, filename: str) -> str:
-        """Keep a file for the caller (an error workbook to download); its token."""
+    # -- error workbooks -------------------------------------------------------------------------
+    def keep_error_workbook(self, studio: Mapping, content: bytes, filename: str) -> str:
+        """Keep an error workbook for the caller to download; its token."""
         token = secrets.token_urlsafe(18)
-        self.store.scoped(UPLOADS).insert({"_id": token, "tenant_id": studio["tenant_id"], "unit_id": studio["unit_id"],
-                                           "studio_id": studio["studio_id"], "purpose": purpose, "filename": filename,
+        self.store.scoped(ERROR_WORKBOOKS).insert({"_id": token, "tenant_id": studio["tenant_id"], "unit_id": studio["unit_id"],
+                                           "studio_id": studio["studio_id"], "filename": filename,
                                            "content": content, "created_at": self.now, "by": self.principal.user})
-        self.store.scoped(UPLOADS).collection.delete_many({"created_at": {"$lt": self.now - UPLOAD_TTL}})
+        self.store.scoped(ERROR_WORKBOOKS).collection.delete_many({"created_at": {"$lt": self.now - UPLOAD_TTL}})
         return token
 
-    def upload(self, token: str) -> dict:
-        doc = self.store.scoped(UPLOADS).get(token, "file")
+    def error_workbook(self, token: str) -> dict:
+        doc = self.store.scoped(ERROR_WORKBOOKS).get(token, "file")
         created = doc["created_at"]
         if created.tzinfo is None:          # the store may give naive UTC back
             created = created.replace(tzinfo=_dt.timezone.utc)
