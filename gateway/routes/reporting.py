@@ -140,7 +140,7 @@ class ReportingRoutes(RouteGroup):
         return self._submit(request, studio_id, year, _kind(kind))
 
     def _submit(self, request, studio_id, year, kind):
-        done = self.services.reporting.submit_report(studio_id, year, _kind(kind), idempotency_key(request))
+        done = self.services.reporting.submit_report(studio_id, year, kind, idempotency_key(request))
         return (201 if done["created"] else 200), done
 
     @route("POST", f"{AGREEMENT}/accept", tags=TAGS, roles=(TENANT,), response=reporting.ReportSchema,

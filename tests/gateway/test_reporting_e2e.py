@@ -222,3 +222,32 @@ def test_R11_the_city_sets_due_dates_and_the_digest_answers_contract_fields(api)
     assert set(year) >= {"studio_id", "tenant_id", "unit_id", "year", "agreement", "plan", "results",
                          "targets_total", "targets_met", "outputs", "economic_benefit_fen"}
     assert year["plan"]["state"] == "submitted" and year["outputs"]["patents"] == 0
+
+
+def test_R11_agreement_targets_and_results_met_or_not_per_target(api):
+    agreement = f"/api/v1/studios/{DC}/agreements/{YEAR}"
+    body = {"support": {"funding_fen": 50_000_000, "premises_m2": 120.5, "equipment": "数控机床3台",
+                        "working_time": "每周不少于8小时"},
+            "duties": ["技能研发", "带徒传技"],
+            "tasks": [{"title": "申请专利", "output": "patents", "target": 2},
+                      {"title": "培养徒弟", "output": "apprentices", "target": 5}],
+            "signed_on": f"{YEAR}-01-10", "signatories": {"unit": "王厂长", "lead": "张建国"}}
+    bad = api.request("PUT", agreement, "demo-unit-a", json={**body, "tasks": []})
+    assert problem(bad, 422)["rule"] == "R-11"
+    assert api.request("PUT", agreement, "demo-unit-a", json=body).status_code == 200
+    assert api.post(agreement + "/submit", "demo-unit-a").status_code == 201
+    assert api.post(agreement + "/accept", "demo-dongcheng").json()["state"] == "accepted"
+    workbook = api.get(agreement + ".xlsx", "demo-unit-a")
+    assert openpyxl.load_workbook(io.BytesIO(workbook.content))["任务目标"]["A2"].value == "申请专利"
+    results = REPORT.format(DC, "results")
+    done = {"items": [{"output": "patents", "title": "夹具专利", "quantity": 2},
+                      {"output": "apprentices", "title": "带徒", "quantity": 3}], "economic_benefit_fen": 500}
+    assert api.request("PUT", results, "demo-unit-a", json=done).status_code == 200
+    assert api.post(results + "/submit", "demo-unit-a").status_code == 201
+    targets = {(t["source"], t["output"]): t["met"] for t in api.get(results, "demo-dongcheng").json()["targets"]}
+    assert targets[("agreement", "patents")] is True and targets[("agreement", "apprentices")] is False
+    year = api.get(f"/api/v1/studios/{DC}/reports/{YEAR}", "demo-center").json()
+    assert year["agreement"]["state"] == "accepted" and year["targets_met"] >= 1
+    assert year["outputs"]["patents"] == 2 and year["economic_benefit_fen"] == 500
+    sheet = openpyxl.load_workbook(io.BytesIO(api.get(results + ".xlsx", "demo-unit-a").content))
+    assert [c.value for c in sheet["目标对照"][2]][-1] in ("已完成", "未完成")
