@@ -36,6 +36,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from shared.errors import PayloadTooLarge, ValidationFailed
+from shared.files import FORMULA_TRIGGERS, excel_text
 
 from . import records as rec
 from .xlsx_guard import SheetScan, UploadLimits, inspect_xlsx
@@ -46,7 +47,7 @@ META, HELP = "_meta", "填表说明"
 INFO, DETAIL, TARGETS = "基本信息", "明细", "目标对照"
 AGREEMENT_SHEET, TASKS = "责任书", "任务目标"
 FIRST_FIELD_ROW = 3
-FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_LEADS = FORMULA_TRIGGERS
 
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
@@ -124,11 +125,18 @@ class WorkbookInvalid(ValidationFailed):
 
 # -- writing -----------------------------------------------------------------------------
 def write_value(cell, value) -> None:
-    """Put ``value`` in ``cell``; text a spreadsheet would run as a formula stays text."""
+    """Put ``value`` in ``cell`` by the shared rule (``shared.files.excel_text``: control characters
+    out, formula-like text marked as text). The mark is Excel's quote prefix (a cell style), not
+    an apostrophe in the value, so the text reads back exactly as it was stored."""
+    if isinstance(value, str):
+        text = excel_text(value)
+        marked = text.startswith("'") and not value.startswith("'")    # the rule added the mark
+        cell.value = text[1:] if marked else text
+        if marked:
+            cell.data_type = "s"
+            cell.quotePrefix = True
+        return
     cell.value = value
-    if isinstance(value, str) and value.startswith(FORMULA_LEADS):
-        cell.data_type = "s"
-        cell.quotePrefix = True
 
 
 def _header(ws, row: int, titles: Iterable[str], widths: Sequence[int]) -> None:
