@@ -5,6 +5,7 @@ import pytest
 
 from services.registry.domain.credit_code import check_digit
 from shared.config import service_names
+from tests.support.waiting import wait_for
 
 DEMO_ROLES = {
     "demo-admin": "admin", "demo-center": "city_center", "demo-bureau": "city_bureau",
@@ -217,15 +218,14 @@ def test_one_request_id_follows_the_call_into_the_service_logs(system, caplog):
     import logging
     caplog.set_level(logging.INFO, logger="skillmaster")
     system.get("/api/v1/tenants", "demo-center", headers={"X-Request-Id": "follow-me-42"})
-    import time
-    deadline = time.monotonic() + 5
-    while True:  # the service logs its entry point just after it has replied
-        lines = [r for r in caplog.records if getattr(r, "fields", {}).get("request_id") == "follow-me-42"]
-        services = {r.fields.get("service") for r in lines if r.name == "skillmaster.entrypoint"}
-        if {"gateway", "registry"} <= services or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert {"gateway", "registry"} <= services
+
+    def traced():
+        return [r for r in caplog.records if getattr(r, "fields", {}).get("request_id") == "follow-me-42"]
+
+    def services_logged():  # the service logs its entry point just after it has replied
+        return {r.fields.get("service") for r in traced() if r.name == "skillmaster.entrypoint"}
+    wait_for(lambda: {"gateway", "registry"} <= services_logged(), 5, message="the entry point logs of both")
+    lines = traced()
     assert any(r.name == "skillmaster.gateway.request" and r.fields["status"] == 200 for r in lines)
     from shared.logs import JsonFormatter
     import json
