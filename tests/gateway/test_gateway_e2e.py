@@ -246,6 +246,21 @@ def test_the_demo_clock_is_for_admins_only(system):
     problem(system.request("PUT", "/api/v1/admin/clock", "demo-dongcheng", json={"today": "2026-12-20"}), 403)
 
 
+def test_an_admin_moves_every_services_clock_in_demo_mode_and_resets_it(system):
+    moved = system.request("PUT", "/api/v1/admin/clock", "demo-admin",
+                           json={"today": "2026-12-20", "reason": "rehearse the December deadline"})
+    assert moved.status_code == 200, moved.text
+    try:
+        def every_service_on(day):
+            clocks = system.get("/api/v1/admin/clock", "demo-admin").json()["services"]
+            return all(c.get("today") == day for c in clocks.values()) and clocks
+        clocks = wait_for(lambda: every_service_on("2026-12-20"), message="every service on 2026-12-20")
+        assert set(clocks) == set(service_names(system.config))
+    finally:
+        reset = system.request("PUT", "/api/v1/admin/clock", "demo-admin", json={"reset": True})
+        assert reset.status_code == 200, reset.text
+
+
 def test_readyz_reports_outbox_backlog_and_dead_letters_per_service(system):
     services = system.get("/readyz").json()["services"]
     for name in ("registry", "ledger"):
