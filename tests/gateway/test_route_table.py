@@ -2,8 +2,6 @@
 and the gateway loads no service's code but its published schemas. No broker needed."""
 from __future__ import annotations
 
-import subprocess
-import sys
 
 import pytest
 from werkzeug.routing import Map, Rule
