@@ -91,6 +91,7 @@ def test_r10_errors_name_sheet_and_cell_and_the_error_workbook_comments_exactly_
     bad = {(p["sheet"], p["cell"]) for p in err.value.problems}
     assert bad == {("明细", "D2"), ("明细", "E3"), ("明细", "A3"), ("明细", "C4"), ("基本信息", "B8")}
     assert err.value.status == 422 and "明细!D2" in err.value.errors
+    assert err.value.errors["明细!E3"] == "日期须在 2026 年内（R-10）"           # the clerk's language, the rule named
     marked = openpyxl.load_workbook(io.BytesIO(wbk.error_workbook(content, err.value.problems)))
     commented = {(ws.title, c.coordinate) for ws in marked for row in ws.iter_rows() for c in row if c.comment}
     assert commented == bad

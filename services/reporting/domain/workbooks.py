@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Mapping, Sequence
@@ -676,7 +677,7 @@ def read_upload(content: bytes, limits: UploadLimits = UploadLimits(), *,
             for path, message in (exc.errors or {}).items():
                 sheet, ref = _cell_of(path, cells, row_cells, table, sheets)
                 if ref is None or not any(p["sheet"] == sheet and p["cell"] == ref for p in problems.items):
-                    problems.add(sheet, ref, message)
+                    problems.add(sheet, ref, _in_chinese(message))
     elif year is not None:
         problems.add(*cells.get("year", (sheets, None)), "年度应为 2000–2100")
     if problems.items:
@@ -698,6 +699,35 @@ class _RowCells:
         number = self.numbers[int(parts[1])]
         letter = self.letters.get(parts[2], "A") if len(parts) > 2 else "A"
         return self.table, f"{letter}{number}"
+
+
+# The domain's field messages (English, as the API gives them) in the clerk's language, for the
+# error workbook and the cell list of an upload; the rule id stays at the end.
+_CHINESE = (
+    (re.compile(r"^is required"), "必须填写"),
+    (re.compile(r"^must be text"), "应为文字"),
+    (re.compile(r"^is longer than (\d+) characters"), r"超过 \1 个字"),
+    (re.compile(r"^must be a whole number"), "应为整数"),
+    (re.compile(r"^must be between (\S+) and (\S+)"), r"应在 \1 至 \2 之间"),
+    (re.compile(r"^must be a date YYYY-MM-DD"), "日期应为 YYYY-MM-DD"),
+    (re.compile(r"^must fall in (\S+)"), r"日期须在 \1 年内"),
+    (re.compile(r"^must be one of .*"), "请从下拉列表中选择"),
+    (re.compile(r"^\w+ belongs under \w+"), "成果类型与工作类别不对应（请按下拉列表选择对应的类别）"),
+    (re.compile(r"^a promotion names the skill level reached"), "徒弟技能等级晋升须选择晋升后的技能等级"),
+    (re.compile(r"^must be a number of square metres.*"), "应为 0–1,000,000 之间的面积（平方米）"),
+    (re.compile(r"^list at least one duty of the lead"), "至少填写一项领办人职责"),
+    (re.compile(r"^list at least one task with a measurable target"), "至少填写一项任务目标（成果类型和目标值）"),
+    (re.compile(r"^has more than (\d+) \w+"), r"超过 \1 行的上限"),
+)
+
+
+def _in_chinese(message: str) -> str:
+    text, _, rule = message.rpartition(" (")
+    text, rule = (text, f"（{rule.rstrip(')')}）") if text and rule.startswith("R-") else (message, "")
+    for pattern, chinese in _CHINESE:
+        if pattern.match(text):
+            return pattern.sub(chinese, text, count=1) + rule
+    return message
 
 
 def _cell_of(path: str, cells: Mapping[str, tuple[str, str]], rows: _RowCells, table: str, sheets: str) -> tuple[str, str | None]:
