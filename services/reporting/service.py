@@ -173,8 +173,9 @@ class ReportingService(UploadReceiver, StudioReadModel, ServiceBase):
         content = self.take_upload(upload_id, WORKBOOK_UPLOAD).content
         extra: dict = {}
         try:
-            upload = tpool.execute(workbooks.read_upload, content, limits, expect_template=template)
-            problems = workbooks.check_identity(upload, studio_id, _year(year))
+            upload = tpool.execute(workbooks.read_upload, content, limits, expect_template=template,
+                                   expect_studio=studio_id, expect_year=_year(year))
+            problems = []
         except workbooks.WorkbookInvalid as exc:
             problems, extra, upload = exc.problems, dict(exc.extra), None
             extra.pop("cells", None)

@@ -615,9 +615,12 @@ def _sheet_height(sheet) -> int:
     return 0 if end is None else end[0] + 1
 
 
-def read_upload(content: bytes, limits: UploadLimits = UploadLimits(), *,
-                expect_template: str | None = None) -> Upload:
-    """An uploaded workbook → ``Upload``, or a refusal (``xlsx_guard``) / ``WorkbookInvalid``."""
+def read_upload(content: bytes, limits: UploadLimits = UploadLimits(), *, expect_template: str | None = None,
+                expect_studio: str | None = None, expect_year: int | None = None) -> Upload:
+    """An uploaded workbook → ``Upload``, or a refusal (``xlsx_guard``) / ``WorkbookInvalid``.
+
+    ``expect_*``: what the upload is for (the route's studio and year): a workbook naming another
+    is a cell problem like any other."""
     from python_calamine import CalamineWorkbook   # the reader the bench chose
 
     scans = inspect_xlsx(content, limits)
@@ -653,6 +656,10 @@ def read_upload(content: bytes, limits: UploadLimits = UploadLimits(), *,
     _scan_problems(table, scans.get(table), 2, tuple(get_column_letter(c + 1) for c in range(len(columns))),
                    problems)
     year = values.get("year")
+    if expect_studio is not None and "studio_id" in cells and values.get("studio_id") not in (None, expect_studio):
+        problems.add(*cells["studio_id"], f"工作室编号应为 {expect_studio}（此文件填写的是 {values['studio_id']}）")
+    if expect_year is not None and "year" in cells and year is not None and year != expect_year:
+        problems.add(*cells["year"], f"年度应为 {expect_year}（此文件填写的是 {year}）")
     kind = values.get("kind", rec.AGREEMENT) if template == REPORT_TEMPLATE else rec.AGREEMENT
     content_in: dict
     if template == REPORT_TEMPLATE:
@@ -812,15 +819,3 @@ def list_workbook(year: int, rows: Sequence[Mapping]) -> bytes:
     wb.save(out)
     return out.getvalue()
 
-
-def check_identity(upload: Upload, studio_id: str, year: int) -> list[dict]:
-    """Cell problems when the workbook names another studio or year than it is uploaded for."""
-    sheet = INFO if upload.template == REPORT_TEMPLATE else AGREEMENT_SHEET
-    problems = []
-    if upload.studio_id != studio_id:
-        problems.append({"sheet": sheet, "cell": f"B{FIRST_FIELD_ROW}",
-                         "message": f"工作室编号应为 {studio_id}（此文件填写的是 {upload.studio_id or '空'}）"})
-    if upload.year != year:
-        problems.append({"sheet": sheet, "cell": f"B{FIRST_FIELD_ROW + 3}",
-                         "message": f"年度应为 {year}（此文件填写的是 {upload.year}）"})
-    return problems
