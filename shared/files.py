@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as _dt
 import hashlib
 import io
 import re
@@ -133,6 +134,26 @@ def excel_text(value: Any) -> str:
     if s.startswith(FORMULA_TRIGGERS):
         s = "'" + s
     return s
+
+
+def cell_text(value: Any, *, unquote: bool = False) -> str:
+    """A read cell as text: whole floats as integers, dates as ISO dates, text stripped, except
+    text starting with = + - @ (or tab / CR), kept exactly as typed. ``unquote`` drops the
+    leading ``'`` that ``excel_text`` put in front of such text on export."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, _dt.datetime):
+        value = value.date()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if not isinstance(value, str):
+        return str(value)
+    if unquote:
+        text = value.strip()
+        return text[1:] if text.startswith("'") else text
+    return value if value.startswith(FORMULA_TRIGGERS) else value.strip()
 
 
 def excel_value(value: Any) -> Any:
