@@ -24,6 +24,7 @@ from shared.errors import ValidationFailed
 from shared.logs import EntrypointLogger
 from shared.principal import ADMIN, Principal
 from shared.schemas import load
+from shared.supervise import run_processes
 
 SERVICE_NAMES = ("registry", "reporting", "supervision", "assessment", "ledger")
 
@@ -68,6 +69,9 @@ class GatewayService(DirectoryRoutes, ApplicationRoutes, StudioRoutes, LedgerRou
         report["status"] = "ready" if ready else "not ready"
         if down:
             report["unavailable"] = down
+        processes = run_processes(self.config.get("RUN_STATE_FILE"))
+        if processes is not None:
+            report["processes"] = processes
         return (200 if ready else 503), report
 
     def _broker_reachable(self) -> str:
