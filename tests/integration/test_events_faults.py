@@ -40,8 +40,7 @@ def call(cfg, service, method, *args, **kwargs):
 
 @pytest.fixture
 def cfg(rabbit_config):
-    return make_config(rabbit_config["AMQP_URI"], MONGO_URI=f"memory://faults-{random.random()}",
-                       OUTBOX_POLL_SECONDS=0.2, EVENT_RETRY_BASE_SECONDS=0.2)
+    return make_config(rabbit_config["AMQP_URI"], OUTBOX_POLL_SECONDS=0.2, EVENT_RETRY_BASE_SECONDS=0.2)
 
 
 def close_all_connections():

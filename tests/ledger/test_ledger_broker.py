@@ -40,8 +40,7 @@ def wait_for(check, seconds=15.0, interval=0.05):
 
 @pytest.fixture
 def cfg(rabbit_config):
-    return make_config(rabbit_config["AMQP_URI"], MONGO_URI=f"memory://ledger-broker-{uuid.uuid4().hex}",
-                       EVENT_RETRY_BASE_SECONDS=0.1, OUTBOX_POLL_SECONDS=0.1)
+    return make_config(rabbit_config["AMQP_URI"], EVENT_RETRY_BASE_SECONDS=0.1, OUTBOX_POLL_SECONDS=0.1)
 
 
 @pytest.fixture

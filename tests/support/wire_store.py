@@ -1,0 +1,59 @@
+"""The test session's MongoDB-wire store (issue 14): one SecantusDB server in a temporary
+folder, started once, that the broker, end-to-end and fault tests reach with ordinary
+pymongo, as production does. ``TEST_MONGO_URI=mongodb://…`` (e.g. a real mongod) is used
+instead when it is set. Each test gets database names of its own (``MONGO_DB_PREFIX``), so
+tests never see each other's data. journal=false here: the tests kill service processes,
+never the store (the run's own store uses journal=true)."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+from shared.supervise import free_port
+
+
+class WireStore:
+    def __init__(self):
+        self.folder = tempfile.mkdtemp(prefix="skillmaster-test-store-")
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(self.port),
+             "--storage-path", self.folder, "--log-level", "ERROR", "--cache-size", "256M"])
+        self.uri = f"mongodb://127.0.0.1:{self.port}/"
+        self._wait()
+
+    def _wait(self, seconds: float = 60) -> None:
+        from pymongo import MongoClient
+        from pymongo.errors import PyMongoError
+        client = MongoClient(self.uri, serverSelectionTimeoutMS=300)
+        deadline = time.monotonic() + seconds
+        try:
+            while True:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"the test store exited with code {self.process.returncode}")
+                try:
+                    client.admin.command("ping")
+                    return
+                except PyMongoError:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"the test store did not answer in {seconds:g} s")
+        finally:
+            client.close()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def unique_prefix(label: str = "t") -> str:
+    """Database names of one test's own (``<prefix>_<service>``)."""
+    return f"{label}{uuid.uuid4().hex[:12]}"
