@@ -7,7 +7,7 @@ service processes, restarted when they die, stopped in order.
   ``MONGO_URI=mongodb://127.0.0.1:PORT/?journal=true`` (every acknowledged write is in the
   journal, so a SIGKILL of the store or of a service loses nothing).
 - ``Supervisor``: one child process per name. A child that dies is started again after a
-  back-off (0.5 s, doubling up to 30 s; reset once it has run for a minute), logged, and
+  back-off (0.2 s, doubling up to 30 s; reset once it has run for a minute), logged, and
   counted; the others keep running. The counts are written to ``DATA_DIR/run/processes.json``
   (``RUN_STATE_FILE``), which the gateway's ``/readyz`` shows.
 
@@ -26,22 +26,27 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-FIRST_BACKOFF_SECONDS = 0.5
+FIRST_BACKOFF_SECONDS = 0.2
 MAX_BACKOFF_SECONDS = 30.0
 STABLE_AFTER_SECONDS = 60.0
 _PR_SET_PDEATHSIG = 1
 
 
-def _child_setup(ignore_sigint: bool = True):
+def _child_setup(ignore_sigint: bool = True, death_signal: int = signal.SIGTERM):
     """preexec_fn: die with the parent; let the parent stop us in order (SIGINT ignored)."""
     def setup():
         if ignore_sigint:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, death_signal)
         except OSError:  # not Linux: children outlive a killed run; Ctrl-C still stops them
             pass
     return setup
+
+
+def dies_with_parent(death_signal: int = signal.SIGTERM):
+    """preexec_fn for a child that must not outlive the process that started it."""
+    return _child_setup(ignore_sigint=False, death_signal=death_signal)
 
 
 def free_port() -> int:

@@ -2,6 +2,7 @@
 import logging
 from datetime import date
 
+import eventlet
 from argon2 import PasswordHasher
 from nameko.extensions import DependencyProvider
 
@@ -30,12 +31,23 @@ class Passwords(DependencyProvider):
 
 class DirectorySeed(DependencyProvider):
     """At start: the reference tenants always; demo units and users in DEMO_MODE; and the
-    first admin from ``BOOTSTRAP_ADMIN_PASSWORD`` if set. All idempotent upserts."""
+    first admin from ``BOOTSTRAP_ADMIN_PASSWORD`` if set. All idempotent upserts.
 
-    def start(self):
+    Done in ``setup()``, which every extension finishes before any entry point starts: the
+    service answers ``ping`` (and ``/readyz`` says ready) only once the demo users exist."""
+
+    def setup(self):
         config = self.container.config
         db = container_db(self.container)
-        hasher = next(d for d in self.container.dependencies if isinstance(d, Passwords)).hasher
+        providers = [d for d in self.container.dependencies if isinstance(d, Passwords)]
+        waited = 0.0
+        while db is None or not all(hasattr(p, "hasher") for p in providers):
+            if waited > 60:
+                raise RuntimeError("the store or the password hasher did not set up in 60 s")
+            eventlet.sleep(0.05)  # the store's and the hasher's setup run alongside this one
+            waited += 0.05
+            db = container_db(self.container)
+        hasher = providers[0].hasher
         upsert_reference(db, reference_tenants())
         if config.get("DEMO_MODE"):
             seed_demo(db, hasher)

@@ -13,7 +13,7 @@ import tempfile
 import time
 import uuid
 
-from shared.supervise import free_port
+from shared.supervise import dies_with_parent, free_port
 
 
 class WireStore:
@@ -22,7 +22,8 @@ class WireStore:
         self.port = free_port()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(self.port),
-             "--storage-path", self.folder, "--log-level", "ERROR", "--cache-size", "256M"])
+             "--storage-path", self.folder, "--log-level", "ERROR", "--cache-size", "256M"],
+            preexec_fn=dies_with_parent())
         self.uri = f"mongodb://127.0.0.1:{self.port}/"
         self._wait()
 

@@ -141,6 +141,8 @@ def upsert_reference(db, tenants: list[dict]) -> None:
 
 def upsert_user(db, hasher: PasswordHasher, username: str, password: str, role: str,
                 tenant_id: str | None = None, unit_id: str | None = None, display_name: str = "") -> None:
+    if db[USERS].count_documents({"_id": username}, limit=1):
+        return  # seeded by an earlier start (the store keeps it): no argon2 hash on every restart
     db[USERS].update_one({"_id": username}, {"$setOnInsert": {
         "role": role, "tenant_id": tenant_id, "unit_id": unit_id, "display_name": display_name,
         "password_hash": hasher.hash(password), "created_at": _now(), "created_by": "seed"}}, upsert=True)
