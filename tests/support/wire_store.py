@@ -7,6 +7,7 @@ never the store (the run's own store uses journal=true)."""
 from __future__ import annotations
 
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -23,7 +24,7 @@ class WireStore:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(self.port),
              "--storage-path", self.folder, "--log-level", "ERROR", "--cache-size", "256M"],
-            preexec_fn=dies_with_parent())
+            preexec_fn=dies_with_parent(signal.SIGKILL))  # throwaway data
         self.uri = f"mongodb://127.0.0.1:{self.port}/"
         self._wait()
 
