@@ -237,6 +237,8 @@ def run_all(argv=None) -> int:
         print("\nstopping …")
         return 0
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not cut the stop short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         # the gateway first (no new requests), then the services, the store last
         supervisor.stop_all([["gateway"], [n for n in order if n not in ("gateway", "store")], ["store"]])
 

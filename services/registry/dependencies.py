@@ -3,6 +3,7 @@ import logging
 from datetime import date
 
 import eventlet
+from eventlet import tpool
 from argon2 import PasswordHasher
 from nameko.extensions import DependencyProvider
 
@@ -16,14 +17,26 @@ from shared.storage import container_db
 log = logging.getLogger("skillmaster.registry")
 
 
+class OffHubPasswordHasher(PasswordHasher):
+    """argon2id whose hashing and checking run in eventlet's thread pool (the C code releases
+    the GIL): a login costs ~50 ms of CPU and 64 MiB, and on the hub it would stall every
+    other request of the service meanwhile."""
+
+    def hash(self, password, *args, **kwargs):
+        return tpool.execute(super().hash, password, *args, **kwargs)
+
+    def verify(self, hash, password):
+        return tpool.execute(super().verify, hash, password)
+
+
 class Passwords(DependencyProvider):
     """The password hasher (argon2id). ``PASSWORD_HASH_FAST`` lowers its cost for tests only."""
 
     def setup(self):
         if self.container.config.get("PASSWORD_HASH_FAST"):
-            self.hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+            self.hasher = OffHubPasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
         else:
-            self.hasher = PasswordHasher()
+            self.hasher = OffHubPasswordHasher()
 
     def get_dependency(self, worker_ctx):
         return self.hasher
