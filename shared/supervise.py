@@ -179,23 +179,29 @@ class EmbeddedStore:
                 "--storage-path", self.path, "--log-level", "WARNING"]
 
     def wait_ready(self, process: subprocess.Popen, seconds: float = 60) -> None:
-        from pymongo import MongoClient
-        from pymongo.errors import PyMongoError
-        deadline = time.monotonic() + seconds
-        client = MongoClient(self.uri, serverSelectionTimeoutMS=500)
-        try:
-            while True:
-                if process.poll() is not None:
-                    raise SystemExit(f"the embedded store exited with code {process.returncode} at start "
-                                     f"(data folder {self.path}: is another run using it?)")
-                try:
-                    client.admin.command("ping")
-                    return
-                except PyMongoError:
-                    if time.monotonic() > deadline:
-                        raise SystemExit(f"the embedded store did not answer on port {self.port} in {seconds:g} s")
-        finally:
-            client.close()
+        wait_for_store(self.uri, process, seconds,
+                       f"the embedded store (port {self.port}, data folder {self.path}: is another run using it?)")
+
+
+def wait_for_store(uri: str, process: subprocess.Popen, seconds: float, what: str) -> None:
+    """Until the MongoDB-wire server at ``uri`` answers ping; SystemExit if ``process`` exits
+    first or ``seconds`` pass."""
+    from pymongo import MongoClient
+    from pymongo.errors import PyMongoError
+    deadline = time.monotonic() + seconds
+    client = MongoClient(uri, serverSelectionTimeoutMS=300)
+    try:
+        while True:
+            if process.poll() is not None:
+                raise SystemExit(f"{what} exited with code {process.returncode} at start")
+            try:
+                client.admin.command("ping")
+                return
+            except PyMongoError:
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"{what} did not answer in {seconds:g} s")
+    finally:
+        client.close()
 
 
 def run_processes(state_file: str | None) -> dict | None:

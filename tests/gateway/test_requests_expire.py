@@ -13,7 +13,8 @@ from nameko.rpc import ServiceProxy
 from nameko.standalone.rpc import ServiceRpcProxy
 
 from shared.rpc import DEADLINE_HEADER, deadline_options, deadline_passed, rpc
-from tests.conftest import make_config, service_classes
+from tests.conftest import make_config
+from tests.gateway.test_gateway_unavailable import gateway_and_registry
 
 
 class CountingService:
@@ -73,16 +74,8 @@ def test_a_request_that_waited_past_its_expiration_is_dropped_by_the_broker(rabb
     assert CountingService.calls == ["after the restart"]
 
 
-@pytest.fixture
-def gateway_and_registry(rabbit_config, runner_factory):
-    config = make_config(rabbit_config["AMQP_URI"], RPC_TIMEOUT_SECONDS=5, READY_PING_TIMEOUT_SECONDS=2)
-    runner = runner_factory(config, *service_classes("gateway", "registry"))
-    runner.start()
-    return config, runner
-
-
-def test_a_service_with_no_running_process_answers_503_at_once_and_says_retry(gateway_and_registry):
-    config, runner = gateway_and_registry
+def test_a_service_with_no_running_process_answers_503_at_once_and_says_retry(rabbit_config, runner_factory):
+    config, runner = gateway_and_registry(rabbit_config, runner_factory, RPC_TIMEOUT_SECONDS=5)
     base = f"http://127.0.0.1:{config['GATEWAY_PORT']}"
     token = requests.post(f"{base}/api/v1/auth/token", timeout=10,
                           json={"username": "demo-admin", "password": "demo-pass"}).json()["access_token"]

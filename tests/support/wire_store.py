@@ -11,10 +11,9 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 
-from shared.supervise import dies_with_parent, free_port
+from shared.supervise import dies_with_parent, free_port, wait_for_store
 
 
 class WireStore:
@@ -26,25 +25,7 @@ class WireStore:
              "--storage-path", self.folder, "--log-level", "ERROR", "--cache-size", "256M"],
             preexec_fn=dies_with_parent(signal.SIGKILL))  # throwaway data
         self.uri = f"mongodb://127.0.0.1:{self.port}/"
-        self._wait()
-
-    def _wait(self, seconds: float = 60) -> None:
-        from pymongo import MongoClient
-        from pymongo.errors import PyMongoError
-        client = MongoClient(self.uri, serverSelectionTimeoutMS=300)
-        deadline = time.monotonic() + seconds
-        try:
-            while True:
-                if self.process.poll() is not None:
-                    raise RuntimeError(f"the test store exited with code {self.process.returncode}")
-                try:
-                    client.admin.command("ping")
-                    return
-                except PyMongoError:
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"the test store did not answer in {seconds:g} s")
-        finally:
-            client.close()
+        wait_for_store(self.uri, self.process, 60, "the test session's store")
 
     def stop(self) -> None:
         self.process.terminate()
