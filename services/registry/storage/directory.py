@@ -133,7 +133,10 @@ def authenticate(users_collection, hasher: PasswordHasher, username: str, passwo
 
 # -- seeding ---------------------------------------------------------------------------
 def upsert_reference(db, tenants: list[dict]) -> None:
+    present = {d["_id"] for d in db[TENANTS].find({"_id": {"$in": [t["_id"] for t in tenants]}}, {"_id": 1})}
     for tenant in tenants:
+        if tenant["_id"] in present:
+            continue  # kept by the store from an earlier start: no write (a restart is faster)
         db[TENANTS].update_one({"_id": tenant["_id"]}, {"$setOnInsert": {**tenant, "created_at": _now()}},
                                upsert=True)
 
@@ -148,5 +151,7 @@ def upsert_user(db, hasher: PasswordHasher, username: str, password: str, role: 
 
 
 def upsert_unit(db, unit: dict) -> None:
+    if db[UNITS].count_documents({"_id": unit["_id"]}, limit=1):
+        return
     db[UNITS].update_one({"_id": unit["_id"]}, {"$setOnInsert": {**unit, "created_at": _now()}}, upsert=True)
 
