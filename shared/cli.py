@@ -22,8 +22,6 @@ import subprocess
 import sys
 import time
 
-SERVICE_ORDER = ("registry", "reporting", "supervision", "assessment", "ledger", "gateway")
-
 
 def _patch():
     import warnings
@@ -45,6 +43,12 @@ def broker_reachable(amqp_uri: str, timeout: float = 3.0) -> bool:
         return True
     except Exception:
         return False
+
+
+def _known_service(parser, config: dict, name: str) -> str:
+    if name not in config["SERVICES"]:
+        parser.error(f"unknown service {name!r}: one of {', '.join(config['SERVICES'])} (config SERVICES)")
+    return name
 
 
 def _service_classes(config: dict, names=None) -> dict:
@@ -89,9 +93,10 @@ def _redact(uri: str) -> str:
 
 def run_service(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="skillmaster-service", description="Run one service in the foreground.")
-    parser.add_argument("name", choices=SERVICE_ORDER)
+    parser.add_argument("name", help="a service of config SERVICES, or gateway")
     parser.add_argument("--config")
     args = parser.parse_args(argv)
+    _known_service(parser, _config(args.config), args.name)
     _patch()
     import eventlet
     from nameko.runners import ServiceRunner
@@ -133,11 +138,12 @@ def run_service(argv=None) -> int:
 
 def ping(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="skillmaster-ping", description="Exit 0 if a service answers.")
-    parser.add_argument("name", choices=SERVICE_ORDER)
+    parser.add_argument("name", help="a service of config SERVICES, or gateway")
     parser.add_argument("--timeout", type=float, default=2.0)
     parser.add_argument("--config")
     args = parser.parse_args(argv)
     config = _config(args.config)
+    _known_service(parser, config, args.name)
     if args.name == "gateway":
         import urllib.request
         try:
@@ -220,7 +226,7 @@ def run_all(argv=None) -> int:
             env["MONGO_URI"] = store.uri
             print(f"embedded store (SecantusDB, MongoDB wire protocol) on 127.0.0.1:{store.port}, "
                   f"data in {store.path} (kept across runs; `make clean-data` empties it)")
-        for name in SERVICE_ORDER:
+        for name in config["SERVICES"]:   # the gateway last (it is last in SERVICES)
             supervisor.add(name, [sys.executable, "-m", "shared.cli", "service", name], env)
             order.append(name)
         if not _wait_ready(url, supervisor, 90):
