@@ -22,11 +22,11 @@ from typing import Any, Iterable, Mapping
 
 from shared.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
 
+from services.supervision.constants import CHECK_AREAS, RATINGS
+
 from .deadlines import parse_date
 
-CHECK_AREAS = ("activity", "funds", "rules", "premises")
 CHECK_AREA_LABELS = {"activity": "活动开展", "funds": "资金使用", "rules": "制度建设", "premises": "场地设备"}
-RATINGS = ("good", "fair", "poor")     # 好 / 一般 / 差
 RATING_LABELS = {"good": "好", "fair": "一般", "poor": "差"}
 OPEN, CLOSED = "open", "closed"
 MAX_INSPECTORS, MAX_ITEMS = 20, 50

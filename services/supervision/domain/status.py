@@ -14,9 +14,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Iterable, Mapping
 
+from services.supervision.constants import SUMMARY_STATUSES
 from shared.calendar import to_shanghai_date
 
-STATUSES = ("on_time", "late", "missing", "draft", "not_started")
+STATUSES = SUMMARY_STATUSES
 STATUS_LABELS = {"on_time": "按时提交", "late": "逾期提交", "missing": "未提交（已逾期）",
                  "draft": "草稿", "not_started": "未开始"}
 

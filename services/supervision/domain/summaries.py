@@ -35,13 +35,13 @@ from typing import Any, Iterable, Mapping
 
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
+from services.supervision.constants import NARRATIVE_SECTIONS, REPORT_KINDS
+
 from .deadlines import days_late, timeliness
 
 DRAFT, SUBMITTED = "draft", "submitted"
-NARRATIVE_SECTIONS = ("overview", "highlights", "problems", "plans")
 NARRATIVE_LABELS = {"overview": "总体情况", "highlights": "工作亮点", "problems": "存在问题", "plans": "下一步计划"}
 MAX_SECTION_CHARS = 20_000
-REPORT_KINDS = ("agreement", "plan", "results")
 REPORT_STATES = ("draft", "submitted", "accepted", "returned", "missing")
 OUTPUTS = ("rd_projects", "problems_solved", "patents", "innovations", "apprentices", "promotions",
            "events", "cooperations", "competitions_judged", "trainings_given", "public_services")
@@ -103,7 +103,7 @@ def build(year: int, studios: Iterable[Mapping], reports: Iterable[Mapping] | No
     rows = []
     for st in sorted(studios, key=lambda s: (s.get("unit_name") or "", s.get("name") or "", s["studio_id"])):
         sid = st["studio_id"]
-        state = st.get("state") or "active"
+        state = st.get("status") or st.get("state") or "active"
         states[state] = states.get(state, 0) + 1
         row: dict[str, Any] = {"studio_id": sid, "name": st.get("name", ""), "unit_id": st.get("unit_id"),
                                "unit_name": st.get("unit_name", ""), "state": state}

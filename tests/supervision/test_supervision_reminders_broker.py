@@ -1,0 +1,139 @@
+"""Reminders over the real broker with two replicas of supervision (R-12, R-11): summary.due_soon
+7 and 1 days before, summary.overdue the day after, report.overdue for a unit's late results —
+each published once however often the timers tick on both replicas, and the notifications they
+cause reach the tenant (and the unit, and the city for an overdue summary) and no one else."""
+import os
+import random
+import sys
+from collections import Counter
+from datetime import date
+
+import pytest
+from nameko.events import event_handler
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from services.supervision.service import SupervisionService
+from shared.principal import Principal
+from shared.storage import container_db
+from tests.support.waiting import holds_for, wait_for
+
+sys.path.insert(0, os.path.dirname(__file__))
+import fakes  # noqa: E402
+
+RECEIVED: dict = {}     # event_id -> envelope: delivery is at-least-once (two relays may both
+                        # publish one pending event); "once" is one event, one event_id
+DONG = Principal("demo-dongcheng", "tenant", "dongcheng")
+HAI = Principal("demo-haidian", "tenant", "haidian")
+UNIT_A = Principal("demo-unit-a", "unit", "dongcheng", "unit-dc-jinggong")
+UNIT_B = Principal("demo-unit-b", "unit", "haidian", "unit-hd-zhizao")
+CENTER = Principal("demo-center", "city_center")
+FINANCE = Principal("demo-finance", "finance")
+
+
+class ReminderListener:
+    name = "reminder_listener"
+
+    @event_handler("supervision", "summary.due_soon")
+    def due_soon(self, payload):
+        RECEIVED[payload["event_id"]] = payload
+
+    @event_handler("supervision", "summary.overdue")
+    def overdue(self, payload):
+        RECEIVED[payload["event_id"]] = payload
+
+    @event_handler("supervision", "report.due_soon")
+    def report_due_soon(self, payload):
+        RECEIVED[payload["event_id"]] = payload
+
+    @event_handler("supervision", "report.overdue")
+    def report_overdue(self, payload):
+        RECEIVED[payload["event_id"]] = payload
+
+
+def _provider(container, attr):
+    return next(d for d in container.dependencies if getattr(d, "attr_name", None) == attr)
+
+
+@pytest.fixture
+def replicas(config, container_factory):
+    RECEIVED.clear()
+    fakes.DATA["digest"] = [fakes.digest_item("S-DC-1", "dongcheng", "unit-dc-jinggong", 2026, results="draft"),
+                            fakes.digest_item("S-HD-1", "haidian", "unit-hd-zhizao", 2026, results="accepted")]
+    config = {**config, "MONGO_URI": f"memory://supervision-reminders-{random.random()}",
+              "REMINDER_CHECK_SECONDS": 0.1}
+    for cls in (ReminderListener, fakes.FakeRegistry, fakes.FakeReporting, fakes.FakeLedger):
+        container_factory(cls, config).start()
+    two = [container_factory(SupervisionService, config) for _ in range(2)]
+    for c in two:
+        _provider(c, "clock").fixed = date(2026, 11, 1)
+        c.start()
+    return config, two
+
+
+def _move_to(two, day):
+    for c in two:
+        _provider(c, "clock").fixed = day
+    # both replicas have checked that day and nothing waits in their outbox
+    wait_for(lambda: all(_provider(c, "schedule").last_done == day for c in two), message=f"both replicas checked {day}")
+    wait_for(lambda: all(_provider(c, "outbox").pending() == 0 for c in two), message="outbox relayed")
+
+
+def _kinds():
+    return Counter((e["type"], e["data"].get("tenant_id"), e["data"].get("days_left")) for e in RECEIVED.values())
+
+
+def test_R12_R11_due_soon_and_overdue_fire_once_each_over_two_replicas(replicas):
+    config, two = replicas
+    _move_to(two, date(2026, 11, 24))                  # results due 12-01 in 7 days; summaries not yet
+    wait_for(lambda: len(RECEIVED) >= 1, message="report.due_soon")
+    _move_to(two, date(2026, 12, 8))                   # 7 days before 12-15; results overdue since 12-02
+    wait_for(lambda: len(RECEIVED) >= 4, message="summary.due_soon x2 and report.overdue")
+    _move_to(two, date(2026, 12, 9))                   # still in the 7-day window: nothing new
+    _move_to(two, date(2026, 12, 14))                  # 1 day before
+    wait_for(lambda: len(RECEIVED) >= 6, message="summary.due_soon (1 day) x2")
+    _move_to(two, date(2026, 12, 16))                  # the day after
+    wait_for(lambda: len(RECEIVED) >= 8, message="summary.overdue x2")
+    _move_to(two, date(2026, 12, 17))
+    holds_for(lambda: len(RECEIVED) == 8, 0.5, message="no reminder is made twice")
+    assert _kinds() == Counter({
+        ("report.due_soon", "dongcheng", 7): 1, ("report.overdue", "dongcheng", None): 1,
+        ("summary.due_soon", "dongcheng", 7): 1, ("summary.due_soon", "haidian", 7): 1,
+        ("summary.due_soon", "dongcheng", 1): 1, ("summary.due_soon", "haidian", 1): 1,
+        ("summary.overdue", "dongcheng", None): 1, ("summary.overdue", "haidian", None): 1})
+    assert container_db(two[0])["reminders"].count_documents({}) == 8
+
+    # R-12: the notifications reach the addressed users, and no one else
+    def topics(p):
+        with ClusterRpcProxy(config, context_data={"principal": p.to_header()}) as rpc:
+            return Counter(n["topic"] for n in rpc.supervision.list_notifications(page_size=100)["items"])
+
+    wait_for(lambda: topics(DONG).total() == 4, message="东城区's notifications")
+    assert topics(DONG) == Counter({"summary.due_soon": 2, "summary.overdue": 1, "report.overdue": 1})
+    assert topics(HAI) == Counter({"summary.due_soon": 2, "summary.overdue": 1})
+    assert topics(UNIT_A) == Counter({"report.due_soon": 1, "report.overdue": 1})
+    assert topics(UNIT_B) == Counter()
+    assert topics(CENTER) == Counter({"summary.overdue": 2})
+    assert topics(FINANCE) == Counter()
+
+
+def test_read_state_is_per_user_and_unread_come_first(replicas):
+    config, two = replicas
+    _move_to(two, date(2026, 12, 8))
+    wait_for(lambda: len(RECEIVED) >= 3, message="reminders")
+    with ClusterRpcProxy(config, context_data={"principal": DONG.to_header()}) as rpc:
+        page = wait_for(lambda: (p := rpc.supervision.list_notifications()) and p["total"] == 2 and p,
+                        message="two notices for 东城区")
+        assert page["unread"] == 2
+        last = page["items"][-1]["notification_id"]
+        assert rpc.supervision.mark_notification_read(last)["read"] is True
+        page = rpc.supervision.list_notifications()
+        assert [n["read"] for n in page["items"]] == [False, True] and page["unread"] == 1
+        assert rpc.supervision.list_notifications(unread_only="true")["total"] == 1
+    colleague = Principal("dongcheng-colleague", "tenant", "dongcheng")
+    with ClusterRpcProxy(config, context_data={"principal": colleague.to_header()}) as rpc:
+        assert rpc.supervision.list_notifications()["unread"] == 2          # not read for another user
+    with ClusterRpcProxy(config, context_data={"principal": HAI.to_header()}) as rpc:
+        from nameko.exceptions import RemoteError
+        with pytest.raises(RemoteError) as e:
+            rpc.supervision.mark_notification_read(last)                     # not theirs: not found
+        assert "not_found" in str(e.value.value)
