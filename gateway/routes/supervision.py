@@ -7,7 +7,6 @@ from gateway.http import idempotency_key, query_args
 from gateway.responses import PAGING, PAGING_ARGS, XLSX, xlsx_response
 from gateway.routing import RouteGroup, route
 import services.supervision.schemas as supervision
-from services.supervision.constants import SUMMARY_STATUSES
 from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, FINANCE, TENANT, UNIT
 
 INSPECTIONS = "/api/v1/tenants/<tenant_id>/inspections"
@@ -17,7 +16,7 @@ SUMMARY_READERS = (TENANT, *CITY)
 EDITORS = (TENANT, ADMIN)
 REOPENERS = (CITY_CENTER, CITY_BUREAU, ADMIN)
 YEAR = {"year": ("integer", "the year of record, e.g. 2026; required")}
-STATUS = {"status": ("string", "only rows of this status: " + ", ".join(SUMMARY_STATUSES))}
+STATUS = {"status": ("string", "only rows of this status: " + ", ".join(supervision.SUMMARY_STATUSES))}
 VERSION = {"version": ("integer", "a submitted version (1 = the first), as it was submitted")}
 SUMMARY_TAGS = ["supervision"]
 
