@@ -90,7 +90,7 @@ InspectionPageSchema = page_of(InspectionSchema, "InspectionPageSchema")
 
 
 class InspectionDigestRowSchema(Schema):
-    """One studio's inspection of a year (CONTRACTS.md); rating good | fair | poor | null."""
+    """One studio's inspection of a year; rating good | fair | poor | null."""
     studio_id = fields.String()
     tenant_id = fields.String()
     year = fields.Integer()

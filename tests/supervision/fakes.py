@@ -1,4 +1,4 @@
-"""Stand-ins for the services supervision calls, answering per CONTRACTS.md: registry's tenant
+"""Stand-ins for the services supervision calls, answering per the contract between the services: registry's tenant
 directory, reporting's ``report_digest`` (which may not exist yet) and the ledger's reconciliation
 rows. Each keeps what a test gives it in ``DATA`` (per test module: set before starting)."""
 from __future__ import annotations

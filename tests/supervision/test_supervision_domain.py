@@ -341,3 +341,12 @@ def test_r12_status_workbook_lists_every_tenant():
     values = list(wb[wbk.SHEET_STATUS].iter_rows(min_row=4, max_row=6, values_only=True))
     assert [v[0] for v in values] == ["dongcheng", "haidian", "xicheng"]
     assert values[0][3] == "未提交（已逾期）" and values[0][5] == 5
+
+
+def test_r12_a_rectification_due_soon_is_noticed_to_the_unit_once_per_item():
+    doc = _inspection()
+    (ins, item), = insp.rectifications_due([doc], date(2026, 12, 8))
+    a = notes.rectification_notice(ins, item, NOW)
+    b = notes.rectification_notice(ins, item, datetime(2026, 12, 9, tzinfo=timezone.utc))
+    assert a["audience"] == "unit:unit-a" and a["topic"] == "rectification.due" and "补充设备台账" in a["body"]
+    assert a["notification_id"] == b["notification_id"]          # the next day's check makes the same one

@@ -1,6 +1,6 @@
 """Supervision through the gateway with the demo users (R-12, R-11), on the real broker: registry,
 ledger, supervision and the gateway as they run, reporting as a stand-in answering
-``report_digest`` per CONTRACTS.md. Studios come the way production brings them: registry's
+``report_digest`` per the contract between the services. Studios come the way production brings them: registry's
 ``studio.designated`` (two 东城区 units, one 海淀区 unit); the clock is moved through the admin
 route, never waited for."""
 import io

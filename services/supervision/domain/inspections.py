@@ -155,7 +155,7 @@ def rectifications_due(inspections: Iterable[Mapping], today: date, *, days_befo
 
 
 def digest_rows(inspections: Iterable[Mapping], year: int, studios: Iterable[Mapping]) -> list[dict]:
-    """One row a studio (``inspection_digest`` of CONTRACTS.md): the studio's latest inspection of
+    """One row a studio (``inspection_digest``): the studio's latest inspection of
     ``year`` (``rating`` good/fair/poor, null if none) and its items still open from that year."""
     latest: dict[str, Mapping] = {}
     open_count: dict[str, int] = {}

@@ -38,7 +38,7 @@ class Reminder:
     key: str                      # unique: sent once
     event_type: str               # one of REMINDER_TYPES
     tenant_id: str
-    data: dict = field(default_factory=dict)   # the event payload (CONTRACTS.md)
+    data: dict = field(default_factory=dict)   # the event payload
 
 
 def which(days_left: int) -> str | None:

@@ -7,7 +7,7 @@ shows that part as unavailable, with the reason, and everything else):
 - ``studios``: the studio read model rows of the tenant ``{studio_id, name, tenant_id, unit_id,
   unit_name, state ("active" | "revoked"), designated_on, revoked_on}``; a studio counts for a
   year when it was designated by the year's end and not revoked before the year began;
-- ``reports``: reporting's ``report_digest`` items (CONTRACTS.md) for those studios;
+- ``reports``: reporting's ``report_digest`` items for those studios;
 - ``inspections``: ``inspections.digest_rows`` for those studios;
 - ``funds``: the ledger's reconciliation studio rows of the year (``received``, ``spent``,
   ``cumulative``) — money in integer fen, the matching ratio recomputed from the sums.
