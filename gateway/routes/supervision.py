@@ -17,6 +17,7 @@ EDITORS = (TENANT, ADMIN)
 REOPENERS = (CITY_CENTER, CITY_BUREAU, ADMIN)
 YEAR = {"year": ("integer", "the year of record, e.g. 2026; required")}
 STATUS = {"status": ("string", "only rows of this status: " + ", ".join(supervision.SUMMARY_STATUSES))}
+TENANT_FILTER = {"tenant_id": ("string", "one tenant (city roles; a tenant gets its own row anyway)")}
 VERSION = {"version": ("integer", "a submitted version (1 = the first), as it was submitted")}
 SUMMARY_TAGS = ["supervision"]
 
@@ -91,16 +92,18 @@ class SupervisionRoutes(RouteGroup):
 
     # -- the city's view ---------------------------------------------------------------------------
     @route("GET", "/api/v1/summaries", tags=SUMMARY_TAGS, roles=SUMMARY_READERS,
-           response=supervision.StatusPageSchema, query={**YEAR, **STATUS, **PAGING},
+           response=supervision.StatusPageSchema, query={**YEAR, **STATUS, **TENANT_FILTER, **PAGING},
            summary="Every tenant's summary status for the year: on time, late (days), missing, draft, "
                    "not started; a tenant sees its own row")
     def summary_status(self, request):
-        return self.services.supervision.summary_status(**query_args(request, "year", "status", *PAGING_ARGS))
+        return self.services.supervision.summary_status(**query_args(request, "year", "status", "tenant_id",
+                                                                     *PAGING_ARGS))
 
     @route("GET", "/api/v1/summaries.xlsx", tags=SUMMARY_TAGS, roles=SUMMARY_READERS, produces=(XLSX,),
-           query={**YEAR, **STATUS}, summary="The status view as one .xlsx workbook (报送情况)")
+           query={**YEAR, **STATUS, **TENANT_FILTER}, summary="The status view as one .xlsx workbook (报送情况)")
     def summary_status_xlsx(self, request):
-        return xlsx_response(self.services.supervision.summary_status_xlsx(**query_args(request, "year", "status")))
+        return xlsx_response(self.services.supervision.summary_status_xlsx(**query_args(request, "year", "status",
+                                                                                   "tenant_id")))
 
     @route("PUT", "/api/v1/summaries/due-dates/<int:year>", tags=SUMMARY_TAGS, roles=REOPENERS,
            body=supervision.DueDateSchema, response=supervision.DueDateAnswerSchema,

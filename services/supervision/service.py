@@ -219,18 +219,18 @@ class SupervisionService(StudioReadModel, ServiceBase):
         return [{"tenant_id": t["id"], "name": t.get("name", "")}
                 for t in _all_pages(self.services.registry.list_tenants)]
 
-    def _status(self, year, status=None):
+    def _status(self, year, status=None, tenant_id=None):
         self.caller.require_role(*SUMMARY_READERS)
         sup = self._supervision()
         year = parse_year(year)
-        rows = sup.status_rows(year, self._tenants(), status)
+        rows = sup.status_rows(year, self._tenants(), status, tenant_id)
         return sup, year, rows
 
     @rpc
-    def summary_status(self, year, status=None, page=1, page_size=50):
+    def summary_status(self, year, status=None, page=1, page_size=50, tenant_id=None):
         """The city's view: every tenant's status (on_time / late / missing / draft / not_started),
         the date and days late; a tenant gets its own row."""
-        sup, year, rows = self._status(year, status)
+        sup, year, rows = self._status(year, status, tenant_id)
         page, page_size = page_args(page, page_size)
         start = (page - 1) * page_size
         return dump(schemas.StatusPageSchema(), {
@@ -239,8 +239,8 @@ class SupervisionService(StudioReadModel, ServiceBase):
             "due_on": sup.summary_due_on(year).isoformat(), "totals": totals(rows)})
 
     @rpc
-    def summary_status_xlsx(self, year, status=None):
-        _, year, rows = self._status(year, status)
+    def summary_status_xlsx(self, year, status=None, tenant_id=None):
+        _, year, rows = self._status(year, status, tenant_id)
         content = tpool.execute(status_workbook, rows, year)
         return {"filename": f"{year}年度工作总结报送情况.xlsx", "content_b64": base64.b64encode(content).decode("ascii")}
 

@@ -264,13 +264,14 @@ class Supervision:
             {"year": year}, {"studios": 0, "versions": 0, "history": 0, "figures": 0, OUTBOX_FIELD: 0})
         return {d["tenant_id"]: d for d in docs}
 
-    def status_rows(self, year: Any, tenants: Iterable[Mapping], status: str | None = None) -> list[dict]:
-        """The city's status view; a tenant user gets its own row only."""
+    def status_rows(self, year: Any, tenants: Iterable[Mapping], status: str | None = None,
+                    tenant_id: str | None = None) -> list[dict]:
+        """The city's status view (``status``/``tenant_id`` filters); a tenant user gets its own row only."""
         year = parse_year(year)
         if status not in (None, "") and status not in city_status.STATUSES:
             raise ValidationFailed("unknown status", errors={"status": "one of " + ", ".join(city_status.STATUSES)})
         p = self.principal
-        tenants = [t for t in tenants if p.sees_tenant(t["tenant_id"])]
+        tenants = [t for t in tenants if p.sees_tenant(t["tenant_id"]) and tenant_id in (None, "", t["tenant_id"])]
         rows = city_status.status_rows(tenants, year, self.summary_due_on(year), self.summaries_of_year(year), self.today)
         return [r for r in rows if not status or r["status"] == status]
 

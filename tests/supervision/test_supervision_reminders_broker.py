@@ -6,13 +6,14 @@ import os
 import random
 import sys
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from nameko.events import event_handler
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.supervision.service import SupervisionService
+from shared.calendar import SHANGHAI
 from shared.principal import Principal
 from shared.storage import container_db
 from tests.support.waiting import holds_for, wait_for
@@ -47,6 +48,10 @@ class ReminderListener:
 
     @event_handler("supervision", "report.overdue")
     def report_overdue(self, payload):
+        RECEIVED[payload["event_id"]] = payload
+
+    @event_handler("supervision", "summary.submitted")
+    def submitted(self, payload):
         RECEIVED[payload["event_id"]] = payload
 
 
@@ -137,3 +142,20 @@ def test_read_state_is_per_user_and_unread_come_first(replicas):
         with pytest.raises(RemoteError) as e:
             rpc.supervision.mark_notification_read(last)                     # not theirs: not found
         assert "not_found" in str(e.value.value)
+
+
+def test_R12_a_late_submission_publishes_summary_submitted_with_its_days_late(replicas):
+    config, two = replicas
+    for c in two:
+        _provider(c, "clock").fixed = datetime(2026, 12, 17, 10, 0, tzinfo=SHANGHAI)   # two days late
+    with ClusterRpcProxy(config, context_data={"principal": DONG.to_header()}) as rpc:
+        assert rpc.supervision.build_summary("dongcheng", 2026)["created"] is True
+        done = rpc.supervision.submit_summary("dongcheng", 2026, "k-1")
+        assert done["created"] and done["summary"]["late_days"] == 2 and done["summary"]["timeliness"] == "late"
+        assert rpc.supervision.submit_summary("dongcheng", 2026, "k-1")["created"] is False   # a replay
+    event = wait_for(lambda: next((e for e in RECEIVED.values() if e["type"] == "summary.submitted"), None),
+                     message="summary.submitted")
+    assert event["data"] == {"summary_id": "dongcheng:2026", "tenant_id": "dongcheng", "year": 2026, "version": 1,
+                             "submitted_at": event["data"]["submitted_at"], "due_on": "2026-12-15", "late_days": 2}
+    holds_for(lambda: sum(e["type"] == "summary.submitted" for e in RECEIVED.values()) == 1, 0.3,
+              message="one summary.submitted")
