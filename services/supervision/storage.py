@@ -220,7 +220,8 @@ class Supervision:
                 if existing is None:
                     raise
         new = sm.refresh(existing, figures, rows, by=self.principal.user, now=self.now, sources=sources, due_on=due)
-        self._write(existing, new, answer=False)
+        # ``existing`` holds only the versions' headings (DRAFT_HEAD): never write them back
+        self._write(existing, {k: v for k, v in new.items() if k != "versions"}, answer=False)
         return _public(new), False
 
     def edit_narrative(self, tenant_id: str, year: Any, narrative: Mapping) -> dict:

@@ -145,11 +145,14 @@ def test_R12_reopening_by_the_city_with_a_reason_keeps_the_first_version(api):
     assert reopened.status_code == 200, reopened.text
     assert reopened.json()["state"] == "draft" and reopened.json()["version"] == 2
     assert reopened.json()["history"][-1]["reason"] == "请补充资金使用说明"
+    rebuilt = api.post(f"{url}/draft", "demo-dongcheng")                   # a reopened draft can be rebuilt
+    assert rebuilt.status_code == 200 and rebuilt.json()["versions"][0]["version"] == 1
     api.request("PATCH", url, "demo-dongcheng", json={"overview": "补充了资金说明（第二版）"})
     resubmitted = api.post(f"{url}/submit", "demo-dongcheng")
     assert resubmitted.status_code == 200 and resubmitted.json()["version"] == 2
     first = api.get(f"{url}?version=1", "demo-center").json()
     assert first["narrative"]["overview"] == "全年工作室运行良好（第一版）" and first["timeliness"] == "on_time"
+    assert len(first["studios"]) == 2 and first["figures"]["studios"]["total"] == 2    # the snapshot is whole
     assert api.get(url, "demo-center").json()["narrative"]["overview"].endswith("（第二版）")
     status = {r["tenant_id"]: r for r in api.get("/api/v1/summaries?year=2026", "demo-center").json()["items"]}
     assert status["dongcheng"]["status"] == "on_time" and status["dongcheng"]["reopened"] is True
