@@ -99,6 +99,12 @@ class Supervision:
         if not self.principal.sees_tenant(tenant_id):
             raise NotFound(f"tenant {tenant_id} not found")
 
+    def require_editor(self, tenant_id: str) -> None:
+        """Another tenant's summary is 404; a role that may see but not write it, 403 (R-12)."""
+        self._see_tenant(tenant_id)
+        if not sm.may_edit(self.principal, tenant_id):
+            raise Forbidden("the tenant builds, edits and submits its own summary (R-12)")
+
     # -- due dates (the city's setting per year, R-12) ------------------------------------
     def summary_due_on(self, year: int) -> date:
         doc = self.store.scoped(DUE_DATES).find_one({"_id": str(year)})
@@ -203,9 +209,7 @@ class Supervision:
     def build_draft(self, tenant_id: str, tenant_name: str, year: int, figures: dict, rows: list,
                     sources: Mapping[str, str]) -> tuple[dict, bool]:
         """A new draft (created True) or the existing draft rebuilt; 409 if it was submitted."""
-        self._see_tenant(tenant_id)
-        if not sm.may_edit(self.principal, tenant_id):
-            raise Forbidden("the tenant builds its own summary (R-12)")
+        self.require_editor(tenant_id)
         due = self.summary_due_on(year)
         coll = self.store.scoped(SUMMARIES)
         existing = coll.find_one({"_id": sm.summary_id(tenant_id, year)}, projection=DRAFT_HEAD)
@@ -225,16 +229,14 @@ class Supervision:
         return _public(new), False
 
     def edit_narrative(self, tenant_id: str, year: Any, narrative: Mapping) -> dict:
+        self.require_editor(tenant_id)
         doc = self._summary(tenant_id, parse_year(year))
-        if not sm.may_edit(self.principal, tenant_id):
-            raise Forbidden("the tenant edits its own summary (R-12)")
         return self._write(doc, sm.edit_narrative(doc, narrative, by=self.principal.user, now=self.now))
 
     def submit(self, tenant_id: str, year: Any, idempotency_key: str | None, event) -> tuple[dict, bool]:
         """``event(summary) -> envelope`` builds ``summary.submitted`` (the worker's outbox recorder)."""
+        self.require_editor(tenant_id)
         doc = self._summary(tenant_id, parse_year(year))
-        if not sm.may_edit(self.principal, tenant_id):
-            raise Forbidden("the tenant submits its own summary (R-12)")
         new, submitted = sm.submit(doc, by=self.principal.user, now=self.now, idempotency_key=idempotency_key)
         if not submitted:
             return _public(doc), False
