@@ -28,6 +28,7 @@ import logging
 
 from eventlet import tpool
 from nameko.events import event_handler
+from nameko.exceptions import RemoteError, UnknownService
 
 from services.supervision import schemas
 from services.supervision.dependencies import ReminderSchedule, reminder_timer
@@ -38,7 +39,7 @@ from services.supervision.domain.deadlines import parse_year
 from services.supervision.domain.status import totals
 from services.supervision.domain.workbooks import status_workbook, summary_workbook
 from services.supervision.storage import INDEXES, OUTBOX_COLLECTIONS, SCOPES, Supervision
-from shared.errors import ValidationFailed
+from shared.errors import DomainError, ValidationFailed
 from shared.events import ASSESSMENT_GRADED
 from shared.inbox import AlreadyApplied, Inbox
 from shared.logs import log_event
@@ -59,6 +60,10 @@ SUMMARY_READERS = (TENANT, *CITY)
 DUE_DATE_SETTERS = (CITY_CENTER, CITY_BUREAU, ADMIN)
 REPORT_RETURNED = ("reporting", "report.returned")
 MAX_TENANT_PAGES = 20
+# what another service's refusal or silence looks like through the shared client: our errors
+# (ServiceUnavailable on a timeout or a broker fault) or nameko's (a method it lacks yet; no
+# such service deployed: UnknownService)
+UNANSWERED = (DomainError, RemoteError, UnknownService)
 
 
 def _unavailable(source: str, exc: Exception) -> str:
@@ -130,12 +135,12 @@ class SupervisionService(StudioReadModel, ServiceBase):
         try:
             reports = self.services.reporting.report_digest(year, tenant_id=tenant_id)
             sources["reports"] = "ok"
-        except Exception as exc:        # a refusal or no answer: the draft says why, and goes on
+        except UNANSWERED as exc:        # a refusal or no answer: the draft says why, and goes on
             unavailable["reports"] = sources["reports"] = _unavailable("reporting", exc)
         try:
             funds = self.services.ledger.reconciliation(year=year, tenant_id=tenant_id)["studios"]
             sources["funds"] = "ok"
-        except Exception as exc:
+        except UNANSWERED as exc:
             unavailable["funds"] = sources["funds"] = _unavailable("ledger", exc)
         return reports, funds, unavailable, sources
 
@@ -145,7 +150,7 @@ class SupervisionService(StudioReadModel, ServiceBase):
                 return s["tenant_name"]
         try:
             return self.services.registry.get_tenant(tenant_id).get("name") or tenant_id
-        except Exception:
+        except UNANSWERED:
             return tenant_id
 
     @rpc
@@ -287,13 +292,13 @@ class SupervisionService(StudioReadModel, ServiceBase):
                 due = sup.summary_due_on(year)
                 for r in rem.summary_reminders(today, year, due, tenants, sup.submitted_tenants(year)):
                     sent += record(r)
-        except Exception as exc:
+        except UNANSWERED as exc:
             complete = False
             log_event(log, "summary reminders skipped: registry did not answer", logging.WARNING, error=repr(exc))
         try:
             for r in rem.report_reminders(today, calls.reporting.report_digest(today.year)):
                 sent += record(r)
-        except Exception as exc:
+        except UNANSWERED as exc:
             complete = False
             log_event(log, "report reminders skipped: reporting did not answer", logging.WARNING, error=repr(exc))
         sup.notify(notes.rectification_notice(ins, item, sup.now) for ins, item in sup.rectifications_due())

@@ -159,3 +159,16 @@ def test_R12_a_late_submission_publishes_summary_submitted_with_its_days_late(re
                              "submitted_at": event["data"]["submitted_at"], "due_on": "2026-12-15", "late_days": 2}
     holds_for(lambda: sum(e["type"] == "summary.submitted" for e in RECEIVED.values()) == 1, 0.3,
               message="one summary.submitted")
+
+
+def test_R12_a_draft_is_built_when_reporting_does_not_answer_and_says_why(config, container_factory):
+    config = {**config, "MONGO_URI": f"memory://supervision-lonely-{random.random()}", "RPC_TIMEOUT_SECONDS": 1}
+    fakes.DATA["funds"] = [fakes.fund_row("S-DC-1")]
+    for cls in (fakes.FakeRegistry, fakes.FakeLedger):          # no reporting running at all
+        container_factory(cls, config).start()
+    container_factory(SupervisionService, config).start()
+    with ClusterRpcProxy(config, context_data={"principal": DONG.to_header()}) as rpc:
+        summary = rpc.supervision.build_summary("dongcheng", 2026)["summary"]
+    assert summary["figures"]["reports"]["available"] is False
+    assert summary["sources"]["reports"].startswith("reporting did not answer")
+    assert summary["sources"]["funds"] == "ok" and "city_received_fen" in summary["figures"]["funds"]
