@@ -10,7 +10,7 @@ import services.supervision.schemas as supervision
 from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, FINANCE, TENANT, UNIT
 
 INSPECTIONS = "/api/v1/tenants/<tenant_id>/inspections"
-SUMMARY = "/api/v1/tenants/<tenant_id>/summaries/<int:year>"
+SUMMARY = "/api/v1/tenants/<tenant_id>/summaries/<year>"
 CITY = (CITY_CENTER, CITY_BUREAU, FINANCE, ADMIN)
 SUMMARY_READERS = (TENANT, *CITY)
 EDITORS = (TENANT, ADMIN)
@@ -105,7 +105,7 @@ class SupervisionRoutes(RouteGroup):
         return xlsx_response(self.services.supervision.summary_status_xlsx(**query_args(request, "year", "status",
                                                                                    "tenant_id")))
 
-    @route("PUT", "/api/v1/summaries/due-dates/<int:year>", tags=SUMMARY_TAGS, roles=REOPENERS,
+    @route("PUT", "/api/v1/summaries/due-dates/<year>", tags=SUMMARY_TAGS, roles=REOPENERS,
            body=supervision.DueDateSchema, response=supervision.DueDateAnswerSchema,
            summary="Set the year's summary due date (default 12-15, R-12)")
     def set_summary_due_date(self, request, year):

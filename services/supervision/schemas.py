@@ -4,29 +4,9 @@ from marshmallow import Schema, fields, validate
 
 from services.supervision.constants import (CHECK_AREAS, NARRATIVE_SECTIONS, RATINGS, REPORT_KINDS,
                                             SUMMARY_STATES, SUMMARY_STATUSES)
-from shared.schemas import PageSchema, StrictSchema, page_of
+from shared.schemas import PageSchema, StrictSchema, StudioRowSchema, page_of  # noqa: F401  (list_studios)
 
 Text = validate.Length(max=20_000)
-
-
-class StudioRowSchema(Schema):
-    """A studio of the read model (shared/studios.py) as supervision answers it."""
-    studio_id = fields.String(required=True)
-    tenant_id = fields.String(required=True)
-    tenant_name = fields.String(allow_none=True)
-    unit_id = fields.String(required=True)
-    unit_name = fields.String(allow_none=True)
-    name = fields.String(required=True)
-    occupation = fields.String(allow_none=True)
-    lead_name = fields.String(allow_none=True)
-    designated_on = fields.String(allow_none=True)
-    year = fields.Integer(allow_none=True)
-    nameplate_no = fields.String(allow_none=True)
-    address = fields.String(allow_none=True)
-    status = fields.String(required=True)
-    revoked_on = fields.String(allow_none=True)
-    revocation_ground = fields.String(allow_none=True)
-    measures_version = fields.String(allow_none=True)
 
 
 # -- inspections -----------------------------------------------------------------------------
@@ -225,8 +205,3 @@ class NotificationSchema(Schema):
 class NotificationPageSchema(PageSchema):
     items = fields.List(fields.Nested(NotificationSchema))
     unread = fields.Integer()
-
-
-class WorkbookSchema(Schema):
-    filename = fields.String()
-    content_b64 = fields.String()

@@ -23,7 +23,6 @@ own reminders, ``assessment.graded``; plus the studio read model's three registr
 """
 from __future__ import annotations
 
-import base64
 import logging
 
 from eventlet import tpool
@@ -37,16 +36,17 @@ from services.supervision.domain import reminders as rem
 from services.supervision.domain import summaries as sm
 from services.supervision.domain.deadlines import parse_year
 from services.supervision.domain.status import totals
-from services.supervision.domain.workbooks import status_workbook, summary_workbook
+from services.supervision.domain.workbooks import status_workbook, summary_workbook, workbook_file
 from services.supervision.storage import INDEXES, OUTBOX_COLLECTIONS, SCOPES, Supervision
 from shared.errors import DomainError, ValidationFailed
-from shared.events import ASSESSMENT_GRADED
+from shared.events import (ASSESSMENT_GRADED, REPORT_DUE_SOON, REPORT_OVERDUE, SUMMARY_DUE_SOON,
+                           SUMMARY_OVERDUE, SUMMARY_SUBMITTED)
 from shared.inbox import AlreadyApplied, Inbox
 from shared.logs import log_event
 from shared.outbox import Outbox
 from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, FINANCE, TENANT
 from shared.rpc import rpc
-from shared.schemas import dump, dump_many, load
+from shared.schemas import FileSchema, dump, dump_many, load
 from shared.service import ServiceBase
 from shared.service_calls import ServiceCalls
 from shared.storage import Mongo, page_args
@@ -54,7 +54,6 @@ from shared.studios import StudioReadModel
 
 log = logging.getLogger("skillmaster.supervision")
 
-SOURCE = "supervision"
 CITY = (CITY_CENTER, CITY_BUREAU, FINANCE, ADMIN)
 SUMMARY_READERS = (TENANT, *CITY)
 DUE_DATE_SETTERS = (CITY_CENTER, CITY_BUREAU, ADMIN)
@@ -82,13 +81,6 @@ class SupervisionService(StudioReadModel, ServiceBase):
     def _supervision(self, store=None) -> Supervision:
         reading = self.clock
         return Supervision(store or self.store, reading.now(), reading.today())
-
-    # -- studios (read model) -----------------------------------------------------------------
-    @rpc
-    def list_studios(self, tenant_id=None, status="active"):
-        """The studios supervision knows (read model), as the caller may see them."""
-        self.caller.get()
-        return dump_many(schemas.StudioRowSchema(), self.studio_directory().list(tenant_id=tenant_id, status=status))
 
     # -- inspections ----------------------------------------------------------------------------
     @rpc
@@ -188,7 +180,7 @@ class SupervisionService(StudioReadModel, ServiceBase):
         self.caller.require_role(*SUMMARY_READERS)
 
         def event(summary):
-            return self.outbox.event("summary.submitted", {
+            return self.outbox.event(SUMMARY_SUBMITTED[1], {
                 "summary_id": summary["summary_id"], "tenant_id": summary["tenant_id"], "year": summary["year"],
                 "version": summary["version"], "submitted_at": summary["submitted_at"].isoformat(),
                 "due_on": summary["due_on"], "late_days": summary["late_days"]}, tenant_id=summary["tenant_id"])
@@ -213,7 +205,7 @@ class SupervisionService(StudioReadModel, ServiceBase):
             doc = {**doc, **sup.summary_version(tenant_id, year, version)}
         content = tpool.execute(summary_workbook, doc)       # CPU-bound: off the eventlet hub
         name = f"{doc['tenant_name'] or tenant_id}-{doc['year']}年度工作总结-第{doc['version']}版.xlsx"
-        return {"filename": name, "content_b64": base64.b64encode(content).decode("ascii")}
+        return dump(FileSchema(), workbook_file(content, name))
 
     def _tenants(self) -> list[dict]:
         """Every tenant the caller may see, from registry's directory."""
@@ -243,7 +235,7 @@ class SupervisionService(StudioReadModel, ServiceBase):
     def summary_status_xlsx(self, year, status=None, tenant_id=None):
         _, year, rows = self._status(year, status, tenant_id)
         content = tpool.execute(status_workbook, rows, year)
-        return {"filename": f"{year}年度工作总结报送情况.xlsx", "content_b64": base64.b64encode(content).decode("ascii")}
+        return dump(FileSchema(), workbook_file(content, f"{year}年度工作总结报送情况.xlsx"))
 
     @rpc
     def set_summary_due_date(self, year, data):
@@ -311,19 +303,19 @@ class SupervisionService(StudioReadModel, ServiceBase):
     def on_report_returned(self, payload):
         return self.inbox.apply(payload, self._notify)
 
-    @event_handler(SOURCE, rem.SUMMARY_DUE_SOON, requeue_on_error=True)
+    @event_handler(*SUMMARY_DUE_SOON, requeue_on_error=True)
     def on_summary_due_soon(self, payload):
         return self.inbox.apply(payload, self._notify)
 
-    @event_handler(SOURCE, rem.SUMMARY_OVERDUE, requeue_on_error=True)
+    @event_handler(*SUMMARY_OVERDUE, requeue_on_error=True)
     def on_summary_overdue(self, payload):
         return self.inbox.apply(payload, self._notify)
 
-    @event_handler(SOURCE, rem.REPORT_DUE_SOON, requeue_on_error=True)
+    @event_handler(*REPORT_DUE_SOON, requeue_on_error=True)
     def on_report_due_soon(self, payload):
         return self.inbox.apply(payload, self._notify)
 
-    @event_handler(SOURCE, rem.REPORT_OVERDUE, requeue_on_error=True)
+    @event_handler(*REPORT_OVERDUE, requeue_on_error=True)
     def on_report_overdue(self, payload):
         return self.inbox.apply(payload, self._notify)
 

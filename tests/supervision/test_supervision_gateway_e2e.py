@@ -94,6 +94,7 @@ def test_R12_R11_two_dongcheng_units_roll_into_dongcheng_draft_and_not_haidian(a
 
     problem(api.post(f"{SUMMARY.format('haidian')}/draft", "demo-dongcheng"), 404)   # not yours: 404
     problem(api.get(SUMMARY.format("dongcheng"), "demo-haidian"), 404)
+    assert "year" in problem(api.get("/api/v1/tenants/dongcheng/summaries/twenty", "demo-dongcheng"), 422)["errors"]
     problem(api.post(f"{SUMMARY.format('dongcheng')}/draft", "demo-center"), 403)    # the tenant builds
 
 

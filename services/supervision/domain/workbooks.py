@@ -5,12 +5,13 @@
   outputs). Money in yuan with two decimals (from integer fen).
 - ``status_workbook(rows, year)``: the city's status view, one row per tenant, and its totals.
 
-Text cells that begin with = + - @ or a tab / carriage return are written with a leading
-single quote, so no name or narrative becomes a formula. Building is CPU-bound for thousands
+Text cells go through ``shared.files.excel_value`` (the one formula-escaping rule), so no name
+or narrative becomes a formula. Building is CPU-bound for thousands
 of studios: a service runs it off the eventlet hub.
 """
 from __future__ import annotations
 
+import base64
 import io
 from datetime import datetime
 from typing import Any, Iterable, Mapping
@@ -19,6 +20,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from shared.calendar import to_shanghai_date
+from shared.files import XLSX, excel_value, safe_filename
 
 from .inspections import RATING_LABELS
 from .status import STATUS_LABELS, totals
@@ -31,14 +33,13 @@ TIMELINESS_LABELS = {"on_time": "按时", "late": "逾期", "missing": "未交",
 STUDIO_STATE_LABELS = {"active": "运行中", "revoked": "已撤销"}
 BOLD = Font(bold=True)
 
-__all__ = ["SHEET_COVER", "SHEET_STATUS", "SHEET_STUDIOS", "cell_text", "status_workbook", "summary_workbook"]
+__all__ = ["SHEET_COVER", "SHEET_STATUS", "SHEET_STUDIOS", "status_workbook", "summary_workbook", "workbook_file"]
 
 
-def cell_text(value: Any) -> Any:
-    """A text cell that cannot be read as a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+def workbook_file(content: bytes, filename: str) -> dict:
+    """A generated workbook as an RPC answers a file (``shared.schemas.FileSchema``)."""
+    return {"filename": safe_filename(filename, XLSX), "content_type": XLSX,
+            "content_b64": base64.b64encode(content).decode("ascii")}
 
 
 def _yuan(fen: int | None) -> float | None:
@@ -69,10 +70,10 @@ def summary_workbook(summary: Mapping) -> bytes:
     cover = wb.active
     cover.title = SHEET_COVER
     f = summary["figures"]
-    cover["A1"] = cell_text(f"{summary['tenant_name'] or summary['tenant_id']} {summary['year']}年度技能大师工作室工作总结")
+    cover["A1"] = excel_value(f"{summary['tenant_name'] or summary['tenant_id']} {summary['year']}年度技能大师工作室工作总结")
     cover["A1"].font = Font(bold=True, size=14)
     lines: list[tuple[str, Any]] = [
-        ("主管部门", cell_text(summary["tenant_name"] or summary["tenant_id"])),
+        ("主管部门", excel_value(summary["tenant_name"] or summary["tenant_id"])),
         ("年度", summary["year"]), ("版本", summary["version"]),
         ("状态", "已提交" if summary["state"] == "submitted" else "草稿"),
         ("截止日期", summary["due_on"]), ("提交日期", _date(summary.get("submitted_at"))),
@@ -104,7 +105,7 @@ def summary_workbook(summary: Mapping) -> bytes:
                   ("本年支出（元）", _yuan(funds["spent_fen"])),
                   ("累计配套比例", funds["matching_ratio"] or "—")]
     for section in NARRATIVE_SECTIONS:
-        lines.append((NARRATIVE_LABELS[section], cell_text(summary["narrative"].get(section, ""))))
+        lines.append((NARRATIVE_LABELS[section], excel_value(summary["narrative"].get(section, ""))))
     for i, (label, value) in enumerate(lines, 3):
         cover.cell(row=i, column=1, value=label).font = BOLD
         cell = cover.cell(row=i, column=2, value=value)
@@ -120,7 +121,7 @@ def summary_workbook(summary: Mapping) -> bytes:
     for r, row in enumerate(summary["studios"], 2):
         fr = row.get("funds") or {}
         out = row.get("outputs") or {}
-        values = [cell_text(row["studio_id"]), cell_text(row["name"]), cell_text(row["unit_name"]),
+        values = [excel_value(row["studio_id"]), excel_value(row["name"]), excel_value(row["unit_name"]),
                   STUDIO_STATE_LABELS.get(row["state"], row["state"]),
                   STATE_LABELS.get(row.get("agreement"), "—"), STATE_LABELS.get(row.get("plan"), "—"),
                   TIMELINESS_LABELS.get(row.get("plan_timeliness"), "—"),
@@ -143,7 +144,7 @@ def status_workbook(rows: list[Mapping], year: int) -> bytes:
     ws["A1"].font = Font(bold=True, size=14)
     _header(ws, 3, ["主管部门编号", "主管部门", "截止日期", "报送状态", "提交日期", "逾期天数", "当前版本", "是否退回重报"])
     for r, row in enumerate(rows, 4):
-        values = [cell_text(row["tenant_id"]), cell_text(row["tenant_name"]), row["due_on"],
+        values = [excel_value(row["tenant_id"]), excel_value(row["tenant_name"]), row["due_on"],
                   STATUS_LABELS[row["status"]], row["submitted_on"] or "", row["days_late"],
                   row["version"] or "", "是" if row["reopened"] else "否"]
         for c, v in enumerate(values, 1):
