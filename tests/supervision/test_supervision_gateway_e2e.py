@@ -9,6 +9,9 @@ import sys
 
 import openpyxl
 import pytest
+
+pytest.importorskip("gateway.routing", reason="the gateway's route table (issue 13, K2) is not merged yet: "
+                                              "gateway/routes/supervision.py is registered with it")
 from nameko.amqp.publish import Publisher
 from nameko.runners import ServiceRunner
 from nameko.standalone.events import get_event_exchange
