@@ -1,7 +1,6 @@
 """supervision's pure domain (no broker, no store): R-12 summaries, inspections, reminders,
 notifications, workbooks."""
 import io
-from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -16,21 +15,10 @@ from services.supervision.domain import summaries as sm
 from services.supervision.domain import workbooks as wbk
 from services.supervision.domain.deadlines import days_late, parse_year, summary_due_on, timeliness
 from shared.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
+from shared.principal import Principal as P
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 12, 1, 2, 0, tzinfo=timezone.utc)
-
-
-@dataclass(frozen=True)
-class P:
-    user: str
-    role: str
-    tenant_id: str | None = None
-    unit_id: str | None = None
-
-    @property
-    def is_city(self):
-        return self.role in ("city_center", "city_bureau", "finance", "admin", "system")
 
 
 DONG = P("demo-dongcheng", "tenant", "dongcheng")

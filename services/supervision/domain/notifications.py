@@ -15,7 +15,9 @@ import hashlib
 from datetime import datetime
 from typing import Mapping
 
-CITY_AUDIENCE_ROLES = ("city_center", "city_bureau", "admin")
+from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, TENANT, UNIT
+
+CITY_AUDIENCE_ROLES = (CITY_CENTER, CITY_BUREAU, ADMIN)
 KIND_LABELS = {"plan": "年度工作计划", "results": "年度工作成果", "agreement": "目标责任书"}
 GRADE_LABELS = {"excellent": "优秀", "pass": "合格", "fail": "不合格"}
 
@@ -26,9 +28,9 @@ __all__ = ["CITY_AUDIENCE_ROLES", "audience_keys", "from_event", "is_read", "not
 def audience_keys(principal) -> list[str]:
     """The audiences a user belongs to (what they may see)."""
     keys = [f"user:{principal.user}"]
-    if principal.role == "unit" and principal.unit_id:
+    if principal.role == UNIT and principal.unit_id:
         keys.append(f"unit:{principal.unit_id}")
-    if principal.role == "tenant" and principal.tenant_id:
+    if principal.role == TENANT and principal.tenant_id:
         keys.append(f"tenant:{principal.tenant_id}")
     if principal.role in CITY_AUDIENCE_ROLES:
         keys.append("city")

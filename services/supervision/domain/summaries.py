@@ -33,9 +33,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Iterable, Mapping
 
-from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
-
 from services.supervision.constants import NARRATIVE_SECTIONS, REPORT_KINDS
+from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, TENANT
 
 from .deadlines import days_late, timeliness
 
@@ -49,7 +49,7 @@ OUTPUT_LABELS = {"rd_projects": "技术研发项目", "problems_solved": "解决
                  "innovations": "技术革新", "apprentices": "培养徒弟", "promotions": "技能晋级",
                  "events": "交流活动", "cooperations": "合作项目", "competitions_judged": "竞赛评判",
                  "trainings_given": "开展培训", "public_services": "公益服务"}
-REOPENERS = ("city_center", "city_bureau", "admin")
+REOPENERS = (CITY_CENTER, CITY_BUREAU, ADMIN)
 
 __all__ = ["DRAFT", "NARRATIVE_LABELS", "NARRATIVE_SECTIONS", "OUTPUTS", "OUTPUT_LABELS",
            "REOPENERS", "REPORT_KINDS", "SUBMITTED", "build", "counts_for_year", "edit_narrative",
@@ -61,7 +61,7 @@ def summary_id(tenant_id: str, year: int) -> str:
 
 
 def may_edit(principal, tenant_id: str) -> bool:
-    return principal.role == "admin" or (principal.role == "tenant" and principal.tenant_id == tenant_id)
+    return principal.role == ADMIN or (principal.role == TENANT and principal.tenant_id == tenant_id)
 
 
 def counts_for_year(studio: Mapping, year: int) -> bool:
