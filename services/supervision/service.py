@@ -152,7 +152,7 @@ class SupervisionService(StudioReadModel, ServiceBase):
         year = parse_year(year)
         sup = self._supervision()
         sup.require_editor(tenant_id)                             # before asking anyone else
-        studios = sup.studios().list(tenant_id=tenant_id, status=None)
+        studios = sup.tenant_studios(tenant_id)
         reports, funds, unavailable, sources = self._inputs(tenant_id, year)
         figures, rows = sm.build(year, studios, reports, sup.inspection_digest(year, tenant_id, studios=studios), funds,
                                 unavailable)

@@ -39,7 +39,7 @@ from shared.idempotency import create_once, idempotency_index
 from shared.inbox import INBOX_INDEXES
 from shared.outbox import OUTBOX_FIELD, outbox_indexes
 from shared.storage import Index, Scope, Store, page_args
-from shared.studios import STUDIO_INDEXES, STUDIO_SCOPES, StudioDirectory
+from shared.studios import STUDIO_INDEXES, STUDIO_SCOPES, STUDIOS, StudioDirectory
 
 INSPECTIONS, SUMMARIES, REMINDERS, NOTIFICATIONS, DUE_DATES = (
     "inspections", "summaries", "reminders", "notifications", "due_dates")
@@ -94,6 +94,13 @@ class Supervision:
 
     def studios(self) -> StudioDirectory:
         return StudioDirectory(self.store)
+
+    def tenant_studios(self, tenant_id: str) -> list[dict]:
+        """The tenant's studios of the read model, every status, as ``StudioDirectory`` renders them
+        (read without the applied-event ids each row keeps, which a draft never needs)."""
+        coll = self.store.scoped(STUDIOS)
+        docs = coll.collection.find(coll.scoped({"tenant_id": tenant_id}), {"_events": 0, "updated_at": 0})
+        return [StudioDirectory.render(d) for d in docs]
 
     def _see_tenant(self, tenant_id: str) -> None:
         if not self.principal.sees_tenant(tenant_id):
