@@ -17,6 +17,7 @@ from gateway.routes.directory import DirectoryRoutes
 from gateway.routes.health import HealthRoutes
 from gateway.routes.ledger import LedgerRoutes
 from gateway.routes.studios import StudioRoutes
+from gateway.routes.supervision import SupervisionRoutes
 from gateway.routing import RouteTable
 from shared.logs import EntrypointLogger
 
@@ -29,6 +30,7 @@ ROUTES = RouteTable(
     ApplicationRoutes,
     StudioRoutes,
     LedgerRoutes,
+    SupervisionRoutes,
 )
 
 

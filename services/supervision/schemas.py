@@ -1,8 +1,8 @@
 """supervision's published schemas: what its RPCs take and answer. The gateway imports this module:
-it imports only marshmallow, the constants and ``shared`` (never ``domain``)."""
+it imports only marshmallow, ``contract`` and ``shared`` (never ``domain``)."""
 from marshmallow import Schema, fields, validate
 
-from services.supervision.constants import (CHECK_AREAS, NARRATIVE_SECTIONS, RATINGS, REPORT_KINDS,
+from services.supervision.contract import (CHECK_AREAS, NARRATIVE_SECTIONS, RATINGS, REPORT_KINDS,
                                             SUMMARY_STATES, SUMMARY_STATUSES)
 from shared.schemas import PageSchema, StrictSchema, StudioRowSchema, page_of  # noqa: F401  (list_studios)
 

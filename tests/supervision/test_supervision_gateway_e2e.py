@@ -10,9 +10,6 @@ import sys
 import openpyxl
 import pytest
 
-pytest.importorskip("gateway.routing", reason="the gateway's route table (issue 13, K2) is not merged yet: "
-                                              "gateway/routes/supervision.py is registered with it")
-pytest.importorskip("tests.support.waiting", reason="tests/support/waiting.py (issue 13, K2) is not merged yet")
 from nameko.amqp.publish import Publisher
 from nameko.runners import ServiceRunner
 from nameko.standalone.events import get_event_exchange

@@ -16,9 +16,7 @@ from services.supervision.service import SupervisionService
 from shared.calendar import SHANGHAI
 from shared.principal import Principal
 from shared.storage import container_db
-
-pytest.importorskip("tests.support.waiting", reason="tests/support/waiting.py (issue 13, K2) is not merged yet")
-from tests.support.waiting import holds_for, wait_for  # noqa: E402
+from tests.support.waiting import holds_for, wait_for
 
 sys.path.insert(0, os.path.dirname(__file__))
 import fakes  # noqa: E402

@@ -20,7 +20,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Iterable, Mapping
 
-from services.supervision.constants import CHECK_AREAS, RATINGS
+from services.supervision.contract import CHECK_AREAS, RATINGS
 from shared.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
 from shared.principal import ADMIN, TENANT, UNIT
 

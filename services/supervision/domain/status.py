@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Iterable, Mapping
 
-from services.supervision.constants import SUMMARY_STATUSES
+from services.supervision.contract import SUMMARY_STATUSES
 from shared.calendar import to_shanghai_date
 
 STATUSES = SUMMARY_STATUSES

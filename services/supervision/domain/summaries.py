@@ -33,7 +33,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Iterable, Mapping
 
-from services.supervision.constants import NARRATIVE_SECTIONS, REPORT_KINDS
+from services.supervision.contract import NARRATIVE_SECTIONS, REPORT_KINDS
 from shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, TENANT
 

@@ -1,4 +1,4 @@
-"""supervision's vocabulary: plain constants shared by ``domain/`` and the published ``schemas``
+"""supervision's contract: the plain constants shared by ``domain/`` and the published ``schemas``
 (the gateway imports the schemas, so they import these and never the domain)."""
 
 CHECK_AREAS = ("activity", "funds", "rules", "premises")          # what an inspection checked
