@@ -11,12 +11,10 @@ import openpyxl
 import pytest
 
 from nameko.amqp.publish import Publisher
-from nameko.runners import ServiceRunner
 from nameko.standalone.events import get_event_exchange
 
 from shared.events import new_event
-from shared.topology import declare_topology
-from tests.conftest import Api, make_config, service_classes
+from tests.conftest import running_system, service_classes
 from tests.support.waiting import wait_for
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -47,23 +45,15 @@ def designated(studio_id, tenant_id, tenant_name, unit_id, unit_name, n):
 def api(module_vhost):
     fakes.DATA["digest"] = [fakes.digest_item(sid, t, u, YEAR) for sid, t, _, u, _ in STUDIOS]
     fakes.DATA["funds"] = []
-    config = make_config(module_vhost)
     classes = [c for c in service_classes() if c.name not in ("reporting", "assessment")] + [fakes.FakeReporting]
-    declare_topology(config["AMQP_URI"], classes)
-    runner = ServiceRunner(config)
-    for cls in classes:
-        runner.add_service(cls)
-    runner.start()
-    api = Api(f"http://127.0.0.1:{config['GATEWAY_PORT']}")
-    api.config = config
-    publisher = Publisher(config["AMQP_URI"])
-    exchange = get_event_exchange("registry", config)
-    for n, row in enumerate(STUDIOS, 1):
-        publisher.publish(designated(*row, n), exchange=exchange, routing_key="studio.designated")
-    wait_for(lambda: len(api.get("/api/v1/ledger/accounts?page_size=500", "demo-finance").json()["items"]) >= 3,
-             timeout=30, message="the designations opened the accounts")
-    yield api
-    runner.kill()
+    with running_system(module_vhost, classes) as api:
+        publisher = Publisher(api.config["AMQP_URI"])
+        exchange = get_event_exchange("registry", api.config)
+        for n, row in enumerate(STUDIOS, 1):
+            publisher.publish(designated(*row, n), exchange=exchange, routing_key="studio.designated")
+        wait_for(lambda: len(api.get("/api/v1/ledger/accounts?page_size=500", "demo-finance").json()["items"]) >= 3,
+                 timeout=30, message="the designations opened the accounts")
+        yield api
 
 
 def move_clock(api, now):
