@@ -39,8 +39,8 @@ from services.supervision.domain.status import totals
 from services.supervision.domain.workbooks import status_workbook, summary_workbook, workbook_file
 from services.supervision.storage import INDEXES, OUTBOX_COLLECTIONS, SCOPES, Supervision
 from shared.errors import DomainError, ValidationFailed
-from shared.events import (ASSESSMENT_GRADED, REPORT_DUE_SOON, REPORT_OVERDUE, SUMMARY_DUE_SOON,
-                           SUMMARY_OVERDUE, SUMMARY_SUBMITTED)
+from shared.events import (ASSESSMENT_GRADED, REPORT_DUE_SOON, REPORT_OVERDUE, REPORT_RETURNED,
+                           SUMMARY_DUE_SOON, SUMMARY_OVERDUE, SUMMARY_SUBMITTED)
 from shared.inbox import AlreadyApplied, Inbox
 from shared.logs import log_event
 from shared.outbox import Outbox
@@ -57,7 +57,6 @@ log = logging.getLogger("skillmaster.supervision")
 CITY = (CITY_CENTER, CITY_BUREAU, FINANCE, ADMIN)
 SUMMARY_READERS = (TENANT, *CITY)
 DUE_DATE_SETTERS = (CITY_CENTER, CITY_BUREAU, ADMIN)
-REPORT_RETURNED = ("reporting", "report.returned")
 MAX_TENANT_PAGES = 20
 # what another service's refusal or silence looks like through the shared client: our errors
 # (ServiceUnavailable on a timeout or a broker fault) or nameko's (a method it lacks yet; no

@@ -180,21 +180,30 @@ def test_R12_inspections_a_tenant_records_a_unit_closes_its_item_others_see_noth
     problem(api.post(closure, "demo-unit-a", json={"note": "again"}), 409)
 
 
-def test_notifications_reach_the_addressed_unit_only(api):
+def test_R11_R12_notifications_reach_the_addressed_unit_only(api):
     publisher = Publisher(api.config["AMQP_URI"])
     event = new_event("assessment", "assessment.graded", {
         "round_id": "r-1", "studio_id": "SUP-DC-1", "tenant_id": "dongcheng", "unit_id": "unit-dc-jinggong",
         "grade": "pass", "graded_on": "2026-12-10", "published_on": "2026-12-12"}, tenant_id="dongcheng")
     publisher.publish(event, exchange=get_event_exchange("assessment", api.config), routing_key="assessment.graded")
-    mine = wait_for(lambda: api.get("/api/v1/me/notifications", "demo-unit-a").json()["items"],
-                    message="demo-unit-a's notification")
-    assert [n["topic"] for n in mine] == ["assessment.graded"] and mine[0]["read"] is False
+    returned = new_event("reporting", "report.returned", {
+        "report_id": "rep-1", "studio_id": "SUP-DC-1", "tenant_id": "dongcheng", "unit_id": "unit-dc-jinggong",
+        "year": YEAR, "kind": "plan", "version": 1, "reasons": ["缺少单位盖章", "目标任务不具体"],
+        "returned_at": "2026-12-12T10:00:00+08:00"}, tenant_id="dongcheng")
+    publisher.publish(returned, exchange=get_event_exchange("reporting", api.config), routing_key="report.returned")
+    mine = wait_for(lambda: (items := api.get("/api/v1/me/notifications", "demo-unit-a").json()["items"])
+                    and len(items) == 2 and items, message="demo-unit-a's two notifications")
+    assert sorted(n["topic"] for n in mine) == ["assessment.graded", "report.returned"]
+    back = next(n for n in mine if n["topic"] == "report.returned")
+    assert "缺少单位盖章" in back["body"] and back["subject"]["reasons"] == ["缺少单位盖章", "目标任务不具体"]
+    mine = [n for n in mine if n["topic"] == "assessment.graded"]
+    assert mine[0]["read"] is False
     for other in ("demo-unit-b", "demo-dongcheng", "demo-haidian", "demo-center"):
         assert api.get("/api/v1/me/notifications", other).json()["total"] == 0, other
     nid = mine[0]["notification_id"]
     problem(api.post(f"/api/v1/me/notifications/{nid}/read", "demo-unit-b"), 404)
     assert api.post(f"/api/v1/me/notifications/{nid}/read", "demo-unit-a").json()["read"] is True
-    assert api.get("/api/v1/me/notifications?unread_only=true", "demo-unit-a").json()["total"] == 0
+    assert api.get("/api/v1/me/notifications?unread_only=true", "demo-unit-a").json()["total"] == 1
     assert "unread_only" in problem(api.get("/api/v1/me/notifications?unread_only=maybe", "demo-unit-a"), 422)["errors"]
 
 
