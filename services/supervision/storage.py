@@ -70,6 +70,8 @@ INDEXES = [
 
 # what the digest reads of an inspection (the stand-in copies whole documents otherwise)
 DIGEST_FIELDS = {"studio_id": 1, "tenant_id": 1, "year": 1, "inspected_on": 1, "rating": 1, "rectifications.state": 1}
+# what the status view reads of a summary (never its studio rows or snapshots)
+STATUS_FIELDS = {k: 1 for k in ("summary_id", "tenant_id", "year", "state", "version", "due_on", "first_submission")}
 # what rebuilding a draft reads of it: not the studio rows it replaces nor the submitted snapshots it keeps
 DRAFT_HEAD = {k: 1 for k in ("summary_id", "tenant_id", "tenant_name", "year", "state", "version", "revision",
                              "due_on", "narrative", "built_at", "sources", "submitted_at", "submitted_by",
@@ -270,8 +272,7 @@ class Supervision:
         return _public(doc)
 
     def summaries_of_year(self, year: int) -> dict[str, dict]:
-        docs = self.store.scoped(SUMMARIES).collection.find(
-            {"year": year}, {"studios": 0, "versions": 0, "history": 0, "figures": 0, OUTBOX_FIELD: 0})
+        docs = self.store.scoped(SUMMARIES).collection.find({"year": year}, STATUS_FIELDS)
         return {d["tenant_id"]: d for d in docs}
 
     def status_rows(self, year: Any, tenants: Iterable[Mapping], status: str | None = None,
