@@ -18,6 +18,7 @@ from gateway.routes.health import HealthRoutes
 from gateway.routes.ledger import LedgerRoutes
 from gateway.routes.reporting import ReportingRoutes
 from gateway.routes.studios import StudioRoutes
+from gateway.routes.supervision import SupervisionRoutes
 from gateway.routing import RouteTable
 from shared.logs import EntrypointLogger
 
@@ -31,6 +32,7 @@ ROUTES = RouteTable(
     StudioRoutes,
     LedgerRoutes,
     ReportingRoutes,
+    SupervisionRoutes,
 )
 
 

@@ -135,6 +135,55 @@ CONTRACTS: dict[str, type[Schema]] = {
 }
 
 
+# -- supervision (issue 16): the events it publishes (agreed with reporting and assessment) --
+SUMMARY_DUE_SOON = ("supervision", "summary.due_soon")     # 7 and 1 days before the due date, once each
+SUMMARY_OVERDUE = ("supervision", "summary.overdue")       # the day after, once
+REPORT_DUE_SOON = ("supervision", "report.due_soon")       # a unit's plan/results, once each
+REPORT_OVERDUE = ("supervision", "report.overdue")
+
+
+class SummarySubmittedData(_Data):
+    summary_id = fields.String(required=True)
+    tenant_id = fields.String(required=True)
+    year = fields.Integer(required=True)
+    version = fields.Integer(required=True)
+    submitted_at = fields.AwareDateTime(required=True)
+    due_on = fields.Date(required=True)                 # Asia/Shanghai
+    late_days = fields.Integer(required=True)           # 0 when on time
+
+
+class SummaryDueSoonData(_Data):
+    tenant_id = fields.String(required=True)
+    year = fields.Integer(required=True)
+    due_on = fields.Date(required=True)
+    days_left = fields.Integer(required=True)
+
+
+class SummaryOverdueData(_Data):
+    tenant_id = fields.String(required=True)
+    year = fields.Integer(required=True)
+    due_on = fields.Date(required=True)
+
+
+class ReportReminderData(_Data):
+    studio_id = fields.String(required=True)
+    tenant_id = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    year = fields.Integer(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(("plan", "results")))
+    due_on = fields.Date(required=True)
+    days_left = fields.Integer()                        # report.due_soon only
+
+
+CONTRACTS.update({
+    SUMMARY_SUBMITTED[1]: SummarySubmittedData,
+    SUMMARY_DUE_SOON[1]: SummaryDueSoonData,
+    SUMMARY_OVERDUE[1]: SummaryOverdueData,
+    REPORT_DUE_SOON[1]: ReportReminderData,
+    REPORT_OVERDUE[1]: ReportReminderData,
+})
+
+
 class EventContractBroken(ValidationFailed):
     title = "Event does not match its contract"
 
