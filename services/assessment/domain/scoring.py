@@ -24,32 +24,46 @@ from shared.errors import ValidationFailed
 
 from .inputs import AutoValue
 from .rubric import Rubric
-from .scores import SCALE, cp_number, round_half_up, to_cp
+from .scores import SCALE, cp_number, to_cp
 
 DROP_EXTREMES_FROM = 5   # experts: from this many on, the highest and the lowest score are dropped
 
 
-def combine(scores_cp: Iterable[int]) -> tuple[Fraction | None, int]:
-    """(the combined score of one indicator, how many scores were dropped)."""
+def _combine(scores_cp: Iterable[int]) -> tuple[int, int, int]:
+    """(numerator, denominator, dropped) of the combined score of one indicator (denominator 0: none)."""
     s = sorted(scores_cp)
-    if not s:
-        return None, 0
     if len(s) >= DROP_EXTREMES_FROM:
-        return Fraction(sum(s[1:-1]), len(s) - 2), 2
-    return Fraction(sum(s), len(s)), 0
+        return sum(s[1:-1]), len(s) - 2, 2
+    return sum(s), len(s), 0
+
+
+def combine(scores_cp: Iterable[int]) -> tuple[Fraction | None, int]:
+    """(the combined score of one indicator in cp, exact; how many scores were dropped)."""
+    num, den, dropped = _combine(scores_cp)
+    return (Fraction(num, den) if den else None), dropped
+
+
+def _round(num: int, den: int) -> int:
+    """num ÷ den rounded half up (both ≥ 0, den > 0): integers only, the grading stays fast."""
+    return (2 * num + den) // (2 * den)
 
 
 @dataclass(frozen=True)
 class IndicatorScore:
     code: str
-    score: Fraction | None      # in cp, exact
+    num: int                    # the score in cp is num ÷ den, exact
+    den: int                    # 0: no score
     basis: str                  # auto | experts | none
     experts: int = 0
     dropped: int = 0
 
     @property
+    def score(self) -> Fraction | None:
+        return Fraction(self.num, self.den) if self.den else None
+
+    @property
     def score_cp(self) -> int | None:
-        return None if self.score is None else round_half_up(self.score)
+        return _round(self.num, self.den) if self.den else None
 
     def to_dict(self) -> dict:
         return {"code": self.code, "score": cp_number(self.score_cp), "basis": self.basis,
@@ -100,26 +114,28 @@ def check_entry(rubric: Rubric, values: Mapping[str, Any], allowed: Iterable[str
 
 def score_studio(rubric: Rubric, studio_id: str, auto: Mapping[str, AutoValue],
                  entries: Mapping[str, Mapping[str, int]]) -> StudioScore:
-    """``entries``: expert → {code: cp}. Order of experts and of codes does not matter."""
+    """``entries``: expert → {code: cp}. Order of experts and of codes does not matter.
+    Exact in integers: Σ num_i·weight_i ÷ (den_i·max_i), over a common denominator."""
     indicators, missing, left_out = {}, [], []
-    total, weights = Fraction(0), 0
+    total_num, total_den, weights = 0, 1, 0
     for ind in rubric.indicators:
         av = auto.get(ind.code) if ind.automatic else None
         if av is not None and av.score_cp is not None:
-            s = IndicatorScore(ind.code, Fraction(av.score_cp), "auto")
+            s = IndicatorScore(ind.code, av.score_cp, 1, "auto")
         else:
             given = [e[ind.code] for e in entries.values() if ind.code in e]
-            value, dropped = combine(given)
-            s = IndicatorScore(ind.code, value, "experts" if given else "none", len(given), dropped)
+            num, den, dropped = _combine(given)
+            s = IndicatorScore(ind.code, num, den, "experts" if given else "none", len(given), dropped)
         indicators[ind.code] = s
-        if s.score is None:
+        if not s.den:
             (left_out if ind.automatic else missing).append(ind.code)
             continue
-        total += s.score / ind.maximum_cp * ind.weight
+        d = s.den * ind.maximum_cp
+        total_num, total_den = total_num * d + s.num * ind.weight * total_den, total_den * d
         weights += ind.weight
     combined = None
     if not missing and weights:
-        combined = round_half_up(total * 100 / weights * SCALE)
+        combined = _round(total_num * 100 * SCALE, total_den * weights)
     fund = rubric.fund_use_code
     fund_cp = indicators[fund].score_cp if fund else None
     return StudioScore(studio_id, indicators, combined, tuple(missing), tuple(left_out), fund_cp)
