@@ -56,3 +56,22 @@ def consequence(studio_id: str, grade: str, record: AssessmentRecord | None, pub
     return Consequence(studio_id, grade, AssessmentRecord(last_assessed_on=record.last_assessed_on,
                                                           rectification_due_on=due),
                        rectification_due_on=due)
+
+
+def graded_event_data(round_: dict, studio: dict, result: dict, published_at: dt.datetime,
+                      published_on: dt.date) -> dict:
+    """``assessment.graded`` (the ledger books the bonus of an excellent one, keyed by round and studio)."""
+    return {"round_id": round_["_id"], "studio_id": studio["studio_id"], "tenant_id": studio["tenant_id"],
+            "unit_id": studio["unit_id"], "year": round_["year"], "grade": result["grade"],
+            "score": result["score"], "graded_on": published_on.isoformat(),
+            "published_on": published_on.isoformat(), "published_at": published_at.isoformat(),
+            "rubric_version": round_["rubric_version"],
+            "national_recommendation": bool((result.get("consequences") or {}).get("national_recommendation"))}
+
+
+def revocation_request_data(round_: dict, studio: dict, result: dict, published_on: dt.date) -> dict:
+    """``assessment.revocation_requested``: registry records a revocation request on the R-18 ground."""
+    return {"round_id": round_["_id"], "studio_id": studio["studio_id"], "tenant_id": studio["tenant_id"],
+            "unit_id": studio["unit_id"], "ground": REVOCATION_GROUND,
+            "reason": f"{round_['year']}年度绩效考核复评不合格（综合得分 {result['score']}），经整改后仍不合格（第十八条）",
+            "requested_on": published_on.isoformat(), "score": result["score"]}

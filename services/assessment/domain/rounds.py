@@ -1,6 +1,6 @@
 """An assessment round's life (R-13 … R-16), on the round's document as plain data.
 
-    open ──(publish)──▶ published          (a published round never changes again)
+    open ──(start_publishing)──▶ publishing ──(publish)──▶ published   (never changes again)
 
 * ``new_round``: the city opens a round for a year with the due list (``due.py``) shown
   beforehand; the round copies the rubric it uses (version and all: a later rubric never
@@ -24,7 +24,7 @@ from shared.errors import Conflict, NotFound, RuleViolation, ValidationFailed
 from .due import ADDED, REASONS, DueStudio, StudioFacts
 from .rubric import Rubric
 
-OPEN, PUBLISHED = "open", "published"
+OPEN, PUBLISHING, PUBLISHED = "open", "publishing", "published"
 MAX_REASON = 500
 MAX_STUDIOS = 10_000
 
@@ -153,9 +153,31 @@ def require_assigned(round_: Mapping, scorer: str, studio_id: str) -> None:
         raise NotFound(f"studio {studio_id} is not assigned to you in round {round_['_id']}")
 
 
+def start_publishing(round_: Mapping, by: str, at: dt.datetime) -> dict:
+    """No more changes: the results are being written (publishing again continues from here)."""
+    if round_["state"] == PUBLISHING:
+        return dict(round_)
+    require_open(round_)
+    out = copy.deepcopy(dict(round_))
+    out["state"] = PUBLISHING
+    out["history"].append(_event(by, at, "start_publishing"))
+    return out
+
+
 def publish(round_: Mapping, results: Mapping[str, dict], summary: Mapping, by: str, at: dt.datetime) -> dict:
     """Freeze the results. ``results``: studio id → its scores and grade (all complete)."""
-    require_open(round_)
+    if round_["state"] not in (OPEN, PUBLISHING):
+        require_open(round_)
+    check_publishable(round_, results)
+    out = copy.deepcopy(dict(round_))
+    out.update({"state": PUBLISHED, "results": dict(results), "summary": dict(summary),
+                "published_at": at.isoformat(), "published_by": by})
+    out["history"].append(_event(by, at, "publish", **{k: summary[k] for k in ("excellent", "pass", "fail")}))
+    return out
+
+
+def check_publishable(round_: Mapping, results: Mapping[str, dict]) -> None:
+    """R-16: every studio of the round graded (none incomplete), and at least one studio."""
     missing = [s for s in studio_ids(round_) if (results.get(s) or {}).get("grade") is None]
     if missing:
         raise RuleViolation("every studio needs a complete score before publishing", rule="R-16",
@@ -163,8 +185,3 @@ def publish(round_: Mapping, results: Mapping[str, dict], summary: Mapping, by: 
     if not round_["studios"]:
         raise RuleViolation("a round without studios cannot be published", rule="R-16",
                             errors={"studios": "no studio in the round"})
-    out = copy.deepcopy(dict(round_))
-    out.update({"state": PUBLISHED, "results": dict(results), "summary": dict(summary),
-                "published_at": at.isoformat(), "published_by": by})
-    out["history"].append(_event(by, at, "publish", **{k: summary[k] for k in ("excellent", "pass", "fail")}))
-    return out
