@@ -312,3 +312,13 @@ class RecordSchema(_Out):
     national_recommendation = fields.Dict(allow_none=True)
     revocation_requested = fields.Dict(allow_none=True)
     rounds = fields.List(fields.String())
+
+
+class SourceStatusSchema(_Out):
+    available = fields.Boolean()
+    reason = fields.String(allow_none=True)
+
+
+class InputsRefreshSchema(_Out):
+    round_id = fields.String()
+    sources = fields.Dict(keys=fields.String(), values=fields.Nested(SourceStatusSchema))
