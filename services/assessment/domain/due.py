@@ -99,30 +99,27 @@ def why_due(studio: StudioFacts, record: AssessmentRecord | None, as_of: dt.date
     return None, f"two full years on {due_on.isoformat()}"
 
 
+def _judged(studios: Iterable[StudioFacts], records: Mapping[str, AssessmentRecord], as_of: dt.date,
+            busy: Iterable[str]):
+    """(studio id, due entry or None, why not) for each studio."""
+    busy = set(busy)
+    for s in studios:
+        if s.studio_id in busy:
+            yield s.studio_id, None, "in another open round"
+        else:
+            yield (s.studio_id, *why_due(s, records.get(s.studio_id), as_of))
+
+
 def due_list(studios: Iterable[StudioFacts], records: Mapping[str, AssessmentRecord], as_of: dt.date,
              busy: Iterable[str] = ()) -> list[DueStudio]:
     """The studios due on ``as_of``, sorted by the date they became due, then studio id."""
-    busy = set(busy)
-    out = []
-    for s in studios:
-        if s.studio_id in busy:
-            continue
-        entry, _ = why_due(s, records.get(s.studio_id), as_of)
-        if entry is not None:
-            out.append(entry)
+    out = [entry for _, entry, _ in _judged(studios, records, as_of, busy) if entry is not None]
     return sorted(out, key=lambda d: (d.due_on or dt.date.min, d.studio_id))
 
 
 def not_due_list(studios: Iterable[StudioFacts], records: Mapping[str, AssessmentRecord], as_of: dt.date,
                  busy: Iterable[str] = ()) -> list[dict]:
     """The studios not due, each with why (the city may still add one, with a reason)."""
-    busy = set(busy)
-    out = []
-    for s in studios:
-        if s.studio_id in busy:
-            out.append({"studio_id": s.studio_id, "why_not": "in another open round"})
-            continue
-        entry, why = why_due(s, records.get(s.studio_id), as_of)
-        if entry is None:
-            out.append({"studio_id": s.studio_id, "why_not": why})
+    out = [{"studio_id": sid, "why_not": why} for sid, entry, why in _judged(studios, records, as_of, busy)
+           if entry is None]
     return sorted(out, key=lambda d: d["studio_id"])
