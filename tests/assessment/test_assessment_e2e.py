@@ -99,7 +99,7 @@ def test_r14_to_r17_a_round_through_the_gateway(api):
     # scorers: demo-center and demo-bureau score every studio
     assert put(api, f"{ROUNDS}/{rid}/scorers", "demo-center",
                json={"assignments": {"demo-center": ids, "demo-bureau": ids}}).status_code == 200
-    values = dict(zip(ids, (100, 90, 80, 70, 20)))
+    values = dict(zip(ids, (100, 90, 80, 75, 20)))
     for user in ("demo-center", "demo-bureau"):
         for s, v in values.items():
             r = put(api, f"{ROUNDS}/{rid}/scores/{s}", user, json={"scores": {c: v for c in EXPERT_CODES}})
