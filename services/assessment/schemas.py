@@ -15,26 +15,6 @@ class _Out(Schema):
     """Output: the fields listed, in this shape (unknown keys are dropped)."""
 
 
-class StudioRowSchema(_Out):
-    """A studio of the read model (shared/studios.py) as assessment answers it."""
-    studio_id = fields.String(required=True)
-    tenant_id = fields.String(required=True)
-    tenant_name = fields.String(allow_none=True)
-    unit_id = fields.String(required=True)
-    unit_name = fields.String(allow_none=True)
-    name = fields.String(required=True)
-    occupation = fields.String(allow_none=True)
-    lead_name = fields.String(allow_none=True)
-    designated_on = fields.String(allow_none=True)
-    year = fields.Integer(allow_none=True)
-    nameplate_no = fields.String(allow_none=True)
-    address = fields.String(allow_none=True)
-    status = fields.String(required=True)
-    revoked_on = fields.String(allow_none=True)
-    revocation_ground = fields.String(allow_none=True)
-    measures_version = fields.String(allow_none=True)
-
-
 # -- rubrics (R-15) -----------------------------------------------------------------------------
 class IndicatorRequestSchema(StrictSchema):
     code = fields.String(required=True, validate=validate.Length(1, 40))

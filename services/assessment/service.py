@@ -16,7 +16,7 @@ Who may do what
 Events: ``assessment.graded`` per studio on publishing (the ledger books an excellent one's
 bonus, R-21/R-25); ``assessment.revocation_requested`` for a failed re-assessment (registry
 records a revocation request on the R-18 ground, R-20). Both through the outbox of the result
-document they belong to. The studio read model comes from registry's events (shared/studios.py).
+document they belong to. The studio read model (and ``list_studios``) comes from registry's events (shared/studios.py).
 """
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ from shared.inbox import Inbox
 from shared.outbox import Outbox
 from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, CITY_ROLES
 from shared.rpc import rpc
-from shared.schemas import dump, dump_many, load
+from shared.files import XLSX
+from shared.schemas import FileSchema, dump, load
 from shared.service import ServiceBase
 from shared.service_calls import ServiceCalls
 from shared.storage import Mongo
@@ -63,12 +64,6 @@ class AssessmentService(StudioReadModel, ServiceBase):
         if principal.role not in CITY_ROLES:
             raise NotFound("not found")      # tenants and units: no existence leak
         return principal
-
-    @rpc
-    def list_studios(self, tenant_id=None, status="active"):
-        """The studios assessment knows (read model), as the caller may see them."""
-        self.caller.get()
-        return dump_many(schemas.StudioRowSchema(), self.studio_directory().list(tenant_id=tenant_id, status=status))
 
     # -- rubrics ---------------------------------------------------------------------------
     @rpc
@@ -240,7 +235,8 @@ class AssessmentService(StudioReadModel, ServiceBase):
                 "summary": doc.get("summary") if self.caller.get().is_city and not tenant_id else None}
         content = tpool.execute(results_workbook, book)     # CPU-bound: off the eventlet hub
         name = f"绩效考核结果-{doc['year']}" + (f"-{tenant_id}" if tenant_id else "") + ".xlsx"
-        return {"filename": name, "content_b64": base64.b64encode(content).decode("ascii")}
+        return dump(FileSchema(), {"filename": name, "content_type": XLSX,
+                                   "content_b64": base64.b64encode(content).decode("ascii")})
 
     @rpc
     def studio_record(self, studio_id):

@@ -3,12 +3,14 @@ score, the combined score and the grade (R-16: results are published).
 
     results_workbook(round_) -> bytes          (``round_``: a published round, or a preview)
 
-Text cells that a spreadsheet would read as a formula are escaped (a leading quote).
+Text cells go through the one formula-escaping rule (``shared.files.excel_value``).
 """
 from __future__ import annotations
 
 import io
 from typing import Mapping
+
+from shared.files import excel_value as excel_text
 
 from .due import REASONS
 from .grading import GRADE_NAMES
@@ -16,13 +18,6 @@ from .grading import GRADE_NAMES
 SHEET = "考核结果"
 FIXED_HEADERS = ["序号", "主管部门", "所在单位", "工作室", "认定日期", "列入考核原因"]
 TAIL_HEADERS = ["综合得分", "等级", "排名", "国家级推荐优先", "整改期限", "申请撤销"]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def excel_text(value):
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def results_rows(round_: Mapping) -> list[list]:
