@@ -1,24 +1,19 @@
-"""The assessment service with nameko's worker_factory on a real embedded store (no broker):
-the principal and the clock are injected; the other services are fakes answering the
+"""The assessment service on the shared service harness (worker_factory on an embedded store,
+no broker): the principal and the clock are injected; the other services are fakes answering the
 contracts (CONTRACTS.md: ledger ``compliance_batch``, reporting ``report_digest``,
 supervision ``inspection_digest``); the outbox records envelopes checked against their contract."""
 from __future__ import annotations
 
 import datetime as dt
 
-import mongomock_ng
-from nameko.testing.services import worker_factory
-from pymongo.errors import DuplicateKeyError
-
 from services.assessment.service import AssessmentService
 from services.assessment.storage import INDEXES, SCOPES
 from shared.clock import Now
 from shared.errors import ServiceUnavailable
 from shared.events import check_event, new_event
-from shared.inbox import AlreadyApplied
 from shared.principal import Principal
-from shared.storage import Store, ensure_indexes
 from shared.studios import StudioDirectory
+from tests.support.harness import DirectInbox, RecordingOutbox, ServiceHarness
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 CENTER = Principal("demo-center", "city_center")
@@ -58,52 +53,43 @@ class FakeCalls:
         return _S()
 
 
-class RecordingOutbox:
-    def __init__(self):
-        self.recorded = []
+class CheckedOutbox(RecordingOutbox):
+    """The harness's recording outbox, checking each envelope against its contract as the real one does."""
 
     def event(self, type_, data, *, tenant_id):
-        envelope = check_event(new_event("assessment", type_, data, tenant_id=tenant_id))
-        self.recorded.append(envelope)
-        return envelope
+        return check_event(super().event(type_, data, tenant_id=tenant_id))
 
-
-class DirectInbox:
-    def apply(self, payload, effect):
-        try:
-            effect(payload)
-            return "applied"
-        except (AlreadyApplied, DuplicateKeyError):
-            return "duplicate"
+    @property
+    def recorded(self):
+        return self.events
 
 
 class Assessment:
-    """One embedded assessment database; ``as_(principal)`` is a worker of that principal."""
+    """One embedded assessment database (tests/support/harness.py); ``as_(principal)`` is a worker
+    of that principal on this ``now``, with the fake other services."""
 
     def __init__(self, now=dt.datetime(2026, 11, 20, 9, 0, tzinfo=SHANGHAI)):
-        self.db = mongomock_ng.MongoClient(tz_aware=True).assessment
-        ensure_indexes(self.db, INDEXES)
+        self.harness = ServiceHarness(AssessmentService, INDEXES, SCOPES)
+        self.harness.outbox = CheckedOutbox("assessment")
+        self.db, self.outbox = self.harness.db, self.harness.outbox
         self.now = now
         self.calls = FakeCalls()
-        self.outbox = RecordingOutbox()
-        self.inbox = DirectInbox()
 
     def as_(self, principal: Principal):
-        return worker_factory(AssessmentService, store=Store(self.db, SCOPES, lambda: principal),
-                              caller=_Caller(principal), clock=Now(self.now), services=self.calls,
-                              outbox=self.outbox, inbox=self.inbox)
+        return self.harness.worker(principal, caller=_Caller(principal), clock=Now(self.now), services=self.calls)
+
+    def _system(self):
+        return self.harness.store(Principal.system("test"))
 
     def designate(self, studio_id, designated_on, tenant_id="dongcheng", unit_id="unit-dc", **extra):
-        system = Store(self.db, SCOPES, lambda: Principal.system("test"))
-        StudioDirectory(system).designated(new_event("registry", "studio.designated", {
+        StudioDirectory(self._system()).designated(new_event("registry", "studio.designated", {
             "studio_id": studio_id, "tenant_id": tenant_id, "tenant_name": {"dongcheng": "东城区"}.get(tenant_id, tenant_id),
             "unit_id": unit_id, "unit_name": f"{unit_id}单位", "name": f"{studio_id}技能大师工作室",
             "nameplate_no": f"京技能大师〔{designated_on[:4]}〕第01号", "designated_on": designated_on,
             "year": int(designated_on[:4]), **extra}, tenant_id=tenant_id))
 
     def revoke(self, studio_id, tenant_id="dongcheng", unit_id="unit-dc"):
-        system = Store(self.db, SCOPES, lambda: Principal.system("test"))
-        StudioDirectory(system).revoked(new_event("registry", "studio.revoked", {
+        StudioDirectory(self._system()).revoked(new_event("registry", "studio.revoked", {
             "studio_id": studio_id, "tenant_id": tenant_id, "unit_id": unit_id, "revocation_id": "r1",
             "ground": "failed_after_rectification", "revoked_on": self.now.date().isoformat()}, tenant_id=tenant_id))
 

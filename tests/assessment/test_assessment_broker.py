@@ -6,7 +6,6 @@ rectification → fail again → revocation request → the bureau revokes → t
 (R-18, R-20); a tenant sees only its own studios' results before and after publishing."""
 from __future__ import annotations
 
-import time
 import uuid
 from contextlib import ExitStack
 
@@ -24,7 +23,8 @@ from shared.events import new_event
 from shared.principal import Principal
 from shared.topology import declare_topology
 from tests.conftest import make_config
-from tests.support.designations import designate_directly
+from bench.designations import designate_directly
+from tests.support.waiting import holds_for, wait_for
 
 CENTER = Principal("demo-center", "city_center")
 BUREAU = Principal("demo-bureau", "city_bureau")
@@ -53,15 +53,6 @@ class FakeReporting:
 
 class FakeSupervision:
     """supervision's ``inspection_digest`` does not exist yet: not running (unavailable with the reason)."""
-
-
-def wait_for(check, seconds=30.0, interval=0.1):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 @pytest.fixture
@@ -160,8 +151,7 @@ def test_r14_r16_r21_round_publish_and_the_bonus_once_r18_r20_revocation_and_cla
                           exchange=exchange, routing_key="assessment.graded")
         with proxy(cfg, BUREAU) as b:
             b.assessment.publish_round(rid)                                           # publishing again
-        assert not wait_for(lambda: len(entries(f, ids[0], "bonus")) > 1, seconds=3)
-        assert len(entries(f, ids[0], "bonus")) == 1
+        holds_for(lambda: len(entries(f, ids[0], "bonus")) == 1, 3, message="one bonus")
 
         with proxy(cfg, DONGCHENG) as t, proxy(cfg, HAIDIAN) as h:                     # after: their own
             assert sorted(r["studio_id"] for r in t.assessment.list_results(rid)["items"]) == sorted(dc)

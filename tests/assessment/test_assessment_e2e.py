@@ -16,7 +16,7 @@ from nameko.standalone.events import get_event_exchange
 from shared.topology import declare_topology
 from tests.assessment.test_assessment_broker import FakeReporting
 from tests.conftest import Api, make_config, service_classes
-from tests.support.designations import designate_directly
+from bench.designations import designate_directly
 from tests.support.waiting import holds_for, wait_for
 
 ROUNDS = "/api/v1/assessment-rounds"

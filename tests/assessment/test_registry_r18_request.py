@@ -9,9 +9,8 @@ from services.registry.storage import SCOPES, studios
 from shared.events import check_event, new_event
 from shared.storage import Store
 from tests.registry.harness import BUREAU, DONGCHENG, Harness
-from tests.support.designations import synthetic_application
-
-from .support import DirectInbox
+from bench.designations import synthetic_application
+from tests.support.harness import DirectInbox
 
 
 def designate(h: Harness) -> str:
