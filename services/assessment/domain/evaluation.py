@@ -51,14 +51,14 @@ def evaluate(round_: Mapping, autos: Mapping[str, Mapping], entries: Mapping[str
         g = grading.grades[sid]
         indicators = {}
         for ind in rubric.indicators:
-            i = score.indicators[ind.code].to_dict()
-            if ind.code in auto:
-                a = auto[ind.code]
-                i.update({"source": a.source, "figures": a.figures, "auto_score": cp_number(a.score_cp),
-                          "unavailable_reason": a.unavailable})
-            else:
-                i["source"] = "expert"
-            indicators[ind.code] = i
+            i = score.indicators[ind.code]
+            row = {"code": ind.code, "score": cp_number(i.score_cp), "basis": i.basis, "experts": i.experts,
+                   "dropped": i.dropped, "source": ind.source}
+            a = auto.get(ind.code)
+            if a is not None:
+                row["figures"], row["auto_score"], row["unavailable_reason"] = (
+                    a.figures, cp_number(a.score_cp), a.unavailable)
+            indicators[ind.code] = row
         out = {"studio_id": sid, "score": cp_number(score.combined_cp), "score_cp": score.combined_cp,
                "grade": g.grade, "grade_name": GRADE_NAMES.get(g.grade, "未完成评分"), "rank": g.rank,
                "excellent_candidate": g.excellent_candidate, "why": g.why, "indicators": indicators,
