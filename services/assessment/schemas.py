@@ -2,7 +2,7 @@
 it imports only marshmallow, constants and ``shared`` (never ``domain``)."""
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from shared.schemas import StrictSchema, page_of
+from shared.schemas import StrictSchema, StudioRowSchema, page_of  # noqa: F401  (StudioRowSchema: list_studios)
 
 GRADES = ("excellent", "pass", "fail")
 ROUND_STATES = ("open", "publishing", "published")

@@ -1,5 +1,5 @@
 """The assessment service's domain: plain Python, no nameko, kombu, eventlet or pymongo
-(R-13 … R-18, R-20, R-21, R-23, R-25).
+(tests/shared/test_domain_purity.py) (R-13 … R-18, R-20, R-21, R-23, R-25).
 
 Modules
 -------
