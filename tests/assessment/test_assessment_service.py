@@ -35,7 +35,7 @@ def digest_item(sid, met=8):
 def world():
     a = Assessment()
     a.designate("S1", "2024-06-01")
-    a.designate("S2", "2024-07-01")
+    a.designate("S2", "2024-07-01", unit_id="unit-dc-2")
     a.designate("S3", "2024-08-01", tenant_id="haidian", unit_id="unit-hd")
     a.designate("S4", "2024-09-01")
     a.designate("S5", "2024-10-01", tenant_id="haidian", unit_id="unit-hd")
@@ -158,6 +158,7 @@ def test_r16_preview_publish_events_once_and_tenants_see_only_their_own(world):
 
     assert {r["studio_id"] for r in world.as_(DONGCHENG).list_results(rid)["items"]} == {"S1", "S2", "S4"}
     assert {r["studio_id"] for r in world.as_(HAIDIAN).list_results(rid)["items"]} == {"S3", "S5"}
+    assert {r["studio_id"] for r in world.as_(UNIT_A).list_results(rid)["items"]} == {"S1", "S4"}   # its own
     assert world.as_(CENTER).list_results(rid)["total"] == 5
     assert world.as_(DONGCHENG).list_results(rid, tenant_id="haidian")["items"] == []
     rec = world.as_(DONGCHENG).studio_record("S1")
