@@ -5,6 +5,7 @@ Run through ``make test`` (``nameko test``, which applies eventlet's monkey patc
 from __future__ import annotations
 
 import socket
+from contextlib import contextmanager
 from urllib.parse import quote
 
 import pytest
@@ -85,14 +86,13 @@ class Api:
         return self.request("POST", path, as_user, **kw)
 
 
-@pytest.fixture(scope="module")
-def system(module_vhost):
-    """All five services and the gateway, running on one vhost for the module."""
+@contextmanager
+def running_system(config: dict, classes):
+    """``classes`` (services and gateway) running on ``config``'s vhost; yields an ``Api`` with
+    ``config`` and ``runner``."""
     from nameko.runners import ServiceRunner
     from shared.topology import declare_topology
 
-    config = make_config(module_vhost)
-    classes = service_classes()
     declare_topology(config["AMQP_URI"], classes)
     runner = ServiceRunner(config)
     for cls in classes:
@@ -101,8 +101,17 @@ def system(module_vhost):
     api = Api(f"http://127.0.0.1:{config['GATEWAY_PORT']}")
     api.config = config
     api.runner = runner
-    yield api
-    runner.kill()
+    try:
+        yield api
+    finally:
+        runner.kill()
+
+
+@pytest.fixture(scope="module")
+def system(module_vhost):
+    """All five services and the gateway, running on one vhost for the module."""
+    with running_system(make_config(module_vhost), service_classes()) as api:
+        yield api
 
 
 def principal(role: str, tenant_id=None, unit_id=None, user=None) -> Principal:

@@ -65,12 +65,12 @@ class AssessmentRoutes(RouteGroup):
     def get_assessment_round(self, request, round_id):
         return self.services.assessment.get_round(round_id)
 
-    @route("POST", f"{ROUND}/studios", tags=TAGS, roles=ORGANISERS, body=assessment.StudioChangeSchema,
+    @route("POST", f"{ROUND}/studios", tags=TAGS, roles=ORGANISERS, body=assessment.RoundStudioChangeSchema,
            response=assessment.RoundSchema, summary="Add a studio to an open round, with a reason (kept in history)")
     def add_assessment_round_studio(self, request, round_id):
         return self.services.assessment.add_round_studio(round_id, request.body_json)
 
-    @route("POST", f"{ROUND}/removals", tags=TAGS, roles=ORGANISERS, body=assessment.StudioChangeSchema,
+    @route("POST", f"{ROUND}/removals", tags=TAGS, roles=ORGANISERS, body=assessment.RoundStudioChangeSchema,
            response=assessment.RoundSchema,
            summary="Remove a studio from an open round, with a reason (kept in history)")
     def remove_assessment_round_studio(self, request, round_id):
@@ -131,7 +131,7 @@ class AssessmentRoutes(RouteGroup):
     def assessment_results_xlsx(self, request, round_id):
         return xlsx_response(self.services.assessment.results_xlsx(round_id, **query_args(request, "tenant_id")))
 
-    @route("GET", "/api/v1/studios/<studio_id>/assessment", tags=TAGS, response=assessment.RecordSchema,
+    @route("GET", "/api/v1/studios/<studio_id>/assessment", tags=TAGS, response=assessment.AssessmentRecordSchema,
            summary="A studio's assessment record: last assessed, rectification due (R-18), national "
                    "recommendation (R-17)")
     def studio_assessment_record(self, request, studio_id):

@@ -16,7 +16,7 @@ class _Out(Schema):
 
 
 # -- rubrics (R-15) -----------------------------------------------------------------------------
-class IndicatorRequestSchema(StrictSchema):
+class RubricIndicatorRequestSchema(StrictSchema):
     code = fields.String(required=True, validate=validate.Length(1, 40))
     group = fields.String(required=True, validate=validate.OneOf(GROUPS))
     name = fields.String(required=True, validate=validate.Length(1, 100))
@@ -28,14 +28,14 @@ class IndicatorRequestSchema(StrictSchema):
 
 class RubricRequestSchema(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(1, 200))
-    indicators = fields.List(fields.Nested(IndicatorRequestSchema), required=True, validate=validate.Length(1, 40))
+    indicators = fields.List(fields.Nested(RubricIndicatorRequestSchema), required=True, validate=validate.Length(1, 40))
     pass_threshold = fields.Decimal(load_default=60, as_string=False, validate=validate.Range(0, 100))
     excellent_line = fields.Decimal(load_default=85, as_string=False, validate=validate.Range(0, 100))
     rectification_days = fields.Integer(load_default=180, strict=True, validate=validate.Range(1, 730))
     notes = fields.String(load_default="", validate=validate.Length(0, 2000))
 
 
-class IndicatorSchema(_Out):
+class RubricIndicatorSchema(_Out):
     code = fields.String()
     group = fields.String()
     group_name = fields.String()
@@ -49,7 +49,7 @@ class IndicatorSchema(_Out):
 class RubricSchema(_Out):
     version = fields.Integer()
     name = fields.String()
-    indicators = fields.List(fields.Nested(IndicatorSchema))
+    indicators = fields.List(fields.Nested(RubricIndicatorSchema))
     pass_threshold = fields.Float()
     excellent_line = fields.Float()
     rectification_days = fields.Integer()
@@ -71,7 +71,7 @@ class DuePreviewRequestSchema(StrictSchema):
     as_of = fields.Date(allow_none=True, load_default=None)
 
 
-class StudioChangeSchema(StrictSchema):
+class RoundStudioChangeSchema(StrictSchema):
     studio_id = fields.String(required=True, validate=validate.Length(1, 64))
     reason = fields.String(required=True, validate=validate.Length(1, MAX_REASON))
 
@@ -81,8 +81,8 @@ class RoundRequestSchema(StrictSchema):
     as_of = fields.Date(allow_none=True, load_default=None)
     bonus_budget_fen = fields.Integer(required=True, strict=True, validate=validate.Range(0, MAX_BUDGET_FEN))
     rubric_version = fields.Integer(allow_none=True, load_default=None, strict=True)
-    add = fields.List(fields.Nested(StudioChangeSchema), load_default=list)
-    remove = fields.List(fields.Nested(StudioChangeSchema), load_default=list)
+    add = fields.List(fields.Nested(RoundStudioChangeSchema), load_default=list)
+    remove = fields.List(fields.Nested(RoundStudioChangeSchema), load_default=list)
 
     @validates_schema
     def _as_of_in_year(self, data, **kwargs):
@@ -122,7 +122,7 @@ class RoundStudioSchema(_Out):
     removed_at = fields.String()
 
 
-class NotDueSchema(_Out):
+class NotDueStudioSchema(_Out):
     studio_id = fields.String()
     name = fields.String(allow_none=True)
     tenant_id = fields.String()
@@ -135,7 +135,7 @@ class DuePreviewSchema(_Out):
     year = fields.Integer()
     as_of = fields.String()
     due = fields.List(fields.Nested(RoundStudioSchema))
-    not_due = fields.List(fields.Nested(NotDueSchema))
+    not_due = fields.List(fields.Nested(NotDueStudioSchema))
     total = fields.Integer()
 
 
@@ -195,7 +195,7 @@ class ScoreEntryResultSchema(_Out):
     entered_at = fields.String()
 
 
-class FilledInSchema(_Out):
+class FilledInIndicatorSchema(_Out):
     code = fields.String()
     source = fields.String()
     source_name = fields.String()
@@ -211,7 +211,7 @@ class ScoreSheetSchema(_Out):
     name = fields.String(allow_none=True)
     tenant_id = fields.String()
     unit_id = fields.String()
-    filled_in = fields.List(fields.Nested(FilledInSchema))
+    filled_in = fields.List(fields.Nested(FilledInIndicatorSchema))
     expert_indicators = fields.List(fields.String())
     entries = fields.Dict(keys=fields.String(), values=fields.Dict())
 
@@ -221,7 +221,7 @@ class ScoreSheetPageSchema(page_of(ScoreSheetSchema, "ScoreSheetPageBase")):
 
 
 # -- grades and results (R-16 … R-18) --------------------------------------------------------------
-class ConsequencesSchema(_Out):
+class AssessmentConsequencesSchema(_Out):
     national_recommendation = fields.Boolean()
     bonus = fields.Boolean()
     rectification_due_on = fields.String(allow_none=True)
@@ -262,7 +262,7 @@ class StudioResultSchema(_Out):
     indicators = fields.Dict(keys=fields.String(), values=fields.Nested(IndicatorResultSchema))
     missing = fields.List(fields.String())
     left_out = fields.List(fields.String())
-    consequences = fields.Nested(ConsequencesSchema, allow_none=True)
+    consequences = fields.Nested(AssessmentConsequencesSchema, allow_none=True)
     published_on = fields.String()
 
 
@@ -281,7 +281,7 @@ class ResultFilterSchema(StrictSchema):
     grade = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(GRADES))
 
 
-class RecordSchema(_Out):
+class AssessmentRecordSchema(_Out):
     _id = fields.String(data_key="studio_id")
     tenant_id = fields.String()
     unit_id = fields.String()
@@ -294,11 +294,11 @@ class RecordSchema(_Out):
     rounds = fields.List(fields.String())
 
 
-class SourceStatusSchema(_Out):
+class InputSourceStatusSchema(_Out):
     available = fields.Boolean()
     reason = fields.String(allow_none=True)
 
 
 class InputsRefreshSchema(_Out):
     round_id = fields.String()
-    sources = fields.Dict(keys=fields.String(), values=fields.Nested(SourceStatusSchema))
+    sources = fields.Dict(keys=fields.String(), values=fields.Nested(InputSourceStatusSchema))

@@ -122,7 +122,7 @@ class AssessmentService(StudioReadModel, ServiceBase):
     @rpc
     def add_round_studio(self, round_id, data):
         self.caller.require_role(*ORGANISERS)
-        req = load(schemas.StudioChangeSchema(), data)
+        req = load(schemas.RoundStudioChangeSchema(), data)
         repo = self._repo()
         doc = repo.add_studio(round_id, req["studio_id"], req["reason"])
         self._fill_in(repo, repo.round_doc(round_id), [req["studio_id"]])
@@ -131,7 +131,7 @@ class AssessmentService(StudioReadModel, ServiceBase):
     @rpc
     def remove_round_studio(self, round_id, data):
         self.caller.require_role(*ORGANISERS)
-        req = load(schemas.StudioChangeSchema(), data)
+        req = load(schemas.RoundStudioChangeSchema(), data)
         return dump(schemas.RoundSchema(), self._repo().remove_studio(round_id, req["studio_id"], req["reason"]))
 
     @rpc
@@ -242,4 +242,4 @@ class AssessmentService(StudioReadModel, ServiceBase):
     def studio_record(self, studio_id):
         """A studio's assessment record: last assessed, rectification due, national recommendation."""
         self.caller.get()
-        return dump(schemas.RecordSchema(), self._repo().record(studio_id))
+        return dump(schemas.AssessmentRecordSchema(), self._repo().record(studio_id))

@@ -10,12 +10,10 @@ import io
 import openpyxl
 import pytest
 from nameko.amqp.publish import Publisher
-from nameko.runners import ServiceRunner
 from nameko.standalone.events import get_event_exchange
 
-from shared.topology import declare_topology
 from tests.assessment.test_assessment_broker import FakeReporting
-from tests.conftest import Api, make_config, service_classes
+from tests.conftest import make_config, running_system, service_classes
 from bench.designations import designate_directly
 from tests.support.waiting import holds_for, wait_for
 
@@ -28,19 +26,12 @@ EXPERT_CODES = ["duties_work", "city_funds_rules", "economic_benefit", "social_b
 def api(module_vhost):
     config = make_config(module_vhost, CLOCK_NOW="2026-11-20T09:00:00+08:00", RPC_TIMEOUT_SECONDS=5)
     classes = [c for c in service_classes() if c.name != "reporting"] + [FakeReporting]
-    declare_topology(config["AMQP_URI"], classes)
-    runner = ServiceRunner(config)
-    for cls in classes:
-        runner.add_service(cls)
-    runner.start()
-    api = Api(f"http://127.0.0.1:{config['GATEWAY_PORT']}")
-    api.config, api.runner = config, runner
-    registry = next(c for c in runner.containers if c.service_name == "registry")
-    api.ids = designate_directly(registry, 5, "e2e", first_year=2024)      # dongcheng, haidian, …
-    wait_for(lambda: len(api.get("/api/v1/ledger/accounts?page_size=500", "demo-finance").json()["items"]) == 5,
-             30, 0.2, message="the grants")
-    yield api
-    runner.kill()
+    with running_system(config, classes) as api:
+        registry = next(c for c in api.runner.containers if c.service_name == "registry")
+        api.ids = designate_directly(registry, 5, "e2e", first_year=2024)      # dongcheng, haidian, …
+        wait_for(lambda: len(api.get("/api/v1/ledger/accounts?page_size=500", "demo-finance").json()["items"]) == 5,
+                 30, 0.2, message="the grants")
+        yield api
 
 
 def problem(resp, status):
