@@ -13,7 +13,7 @@ from shared.errors import ServiceUnavailable
 from shared.events import check_event, new_event
 from shared.principal import Principal
 from shared.studios import StudioDirectory
-from tests.support.harness import DirectInbox, RecordingOutbox, ServiceHarness
+from tests.support.harness import RecordingOutbox, ServiceHarness
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 CENTER = Principal("demo-center", "city_center")

@@ -339,8 +339,10 @@ def request_revocation_from_assessment(store: Store, event: dict) -> bool:
         raise NotFound(f"studio {sid} not found")
     if studio["status"] != ACTIVE:
         return False
+    if data["ground"] not in contract.REVOCATION_GROUNDS:     # a poison event: retried, then parked
+        raise ValidationFailed(f"unknown R-20 ground {data['ground']!r}", errors={"data.ground": "not a ground"})
     principal = store.principal
-    reason = str(data.get("reason") or cat.REVOCATION_GROUNDS[data["ground"]])
+    reason = str(data.get("reason") or contract.REVOCATION_GROUNDS[data["ground"]])
     doc = {"_id": request_id, "studio_id": sid, "tenant_id": studio["tenant_id"], "unit_id": studio["unit_id"],
            "ground": data["ground"], "reason": reason, "status": workflow.RV_REQUESTED, "revoked_on": None,
            "decision_note": None, "rev": 0, "source": {"assessment_round_id": data["round_id"]},
