@@ -17,6 +17,7 @@ from gateway.routes.auth import AuthRoutes
 from gateway.routes.directory import DirectoryRoutes
 from gateway.routes.health import HealthRoutes
 from gateway.routes.ledger import LedgerRoutes
+from gateway.routes.reporting import ReportingRoutes
 from gateway.routes.studios import StudioRoutes
 from gateway.routing import RouteTable
 from shared.logs import EntrypointLogger
@@ -31,6 +32,7 @@ ROUTES = RouteTable(
     StudioRoutes,
     LedgerRoutes,
     AssessmentRoutes,
+    ReportingRoutes,
 )
 
 
