@@ -12,6 +12,7 @@ from gateway.auth import Tokens
 from gateway.clients import Services
 from gateway.routes.admin import AdminRoutes
 from gateway.routes.applications import ApplicationRoutes
+from gateway.routes.assessment import AssessmentRoutes
 from gateway.routes.auth import AuthRoutes
 from gateway.routes.directory import DirectoryRoutes
 from gateway.routes.health import HealthRoutes
@@ -31,6 +32,7 @@ ROUTES = RouteTable(
     ApplicationRoutes,
     StudioRoutes,
     LedgerRoutes,
+    AssessmentRoutes,
     ReportingRoutes,
     SupervisionRoutes,
 )

@@ -24,11 +24,12 @@ REPORT_RETURNED = ("reporting", "report.returned")
 REPORT_ACCEPTED = ("reporting", "report.accepted")
 SUMMARY_SUBMITTED = ("supervision", "summary.submitted")
 ASSESSMENT_GRADED = ("assessment", "assessment.graded")    # excellent → 200,000 CNY bonus
+ASSESSMENT_REVOCATION_REQUESTED = ("assessment", "assessment.revocation_requested")  # R-18 → registry
 
 CLOCK_MOVED = ("clock", "clock.moved")                       # DEMO_MODE: the clock moved (shared/clock.py)
 
 ALL_EVENTS = (STUDIO_DESIGNATED, STUDIO_REVOKED, STUDIO_CHANGED, REPORT_SUBMITTED,
-              SUMMARY_SUBMITTED, ASSESSMENT_GRADED)
+              SUMMARY_SUBMITTED, ASSESSMENT_GRADED, ASSESSMENT_REVOCATION_REQUESTED)
 
 
 # -- contracts: what each event's ``data`` carries ----------------------------------------
@@ -89,6 +90,23 @@ class AssessmentGradedData(_Data):
     grade = fields.String(required=True, validate=validate.OneOf(("excellent", "pass", "fail")))
     graded_on = fields.Date(required=True)
     published_on = fields.Date(required=True)
+    year = fields.Integer()
+    score = fields.Float()                   # the combined score (0-100)
+    published_at = fields.AwareDateTime()
+    rubric_version = fields.Integer()
+    national_recommendation = fields.Boolean()   # R-17
+
+
+class AssessmentRevocationRequestedData(_Data):
+    """A failed re-assessment (R-18): registry records a revocation request on this ground (R-20)."""
+    round_id = fields.String(required=True)
+    studio_id = fields.String(required=True)
+    tenant_id = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    ground = fields.String(required=True)    # failed_after_rectification
+    reason = fields.String(required=True)
+    requested_on = fields.Date(required=True)
+    score = fields.Float()
 
 
 class _ReportData(_Data):
@@ -129,6 +147,7 @@ CONTRACTS: dict[str, type[Schema]] = {
     STUDIO_CHANGED[1]: StudioChangedData,
     STUDIO_REVOKED[1]: StudioRevokedData,
     ASSESSMENT_GRADED[1]: AssessmentGradedData,
+    ASSESSMENT_REVOCATION_REQUESTED[1]: AssessmentRevocationRequestedData,
     REPORT_SUBMITTED[1]: ReportSubmittedData,
     REPORT_RETURNED[1]: ReportReturnedData,
     REPORT_ACCEPTED[1]: ReportAcceptedData,

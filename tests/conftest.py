@@ -106,13 +106,15 @@ class Api:
 
 
 @contextmanager
-def running_system(amqp_uri: str, classes=None):
+def running_system(amqp_uri_or_config, classes=None):
     """The given service classes (default: every one of config SERVICES, gateway included) running
-    on one vhost; yields an ``Api`` on the gateway (``.config``, ``.runner``)."""
+    on one vhost (an AMQP URI, or a config from ``make_config``); yields an ``Api`` on the gateway
+    (``.config``, ``.runner``)."""
     from nameko.runners import ServiceRunner
     from shared.topology import declare_topology
 
-    config = make_config(amqp_uri)
+    config = (amqp_uri_or_config if isinstance(amqp_uri_or_config, dict)
+              else make_config(amqp_uri_or_config))
     classes = service_classes() if classes is None else classes
     declare_topology(config["AMQP_URI"], classes)
     runner = ServiceRunner(config)
