@@ -15,6 +15,7 @@ from gateway.routes.applications import ApplicationRoutes
 from gateway.routes.auth import AuthRoutes
 from gateway.routes.directory import DirectoryRoutes
 from gateway.routes.health import HealthRoutes
+from gateway.routes.jobs import JobRoutes
 from gateway.routes.ledger import LedgerRoutes
 from gateway.routes.reporting import ReportingRoutes
 from gateway.routes.studios import StudioRoutes
@@ -31,6 +32,7 @@ ROUTES = RouteTable(
     StudioRoutes,
     LedgerRoutes,
     ReportingRoutes,
+    JobRoutes,
 )
 
 
