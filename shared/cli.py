@@ -25,7 +25,7 @@ import time
 
 def _patch():
     import warnings
-    warnings.filterwarnings("ignore", message=".*Eventlet is deprecated.*")
+    warnings.filterwarnings("ignore", message="(?s).*Eventlet is deprecated")
     import eventlet
     eventlet.monkey_patch()
 
@@ -195,6 +195,8 @@ def run_all(argv=None) -> int:
     parser.add_argument("--config")
     parser.add_argument("--no-demo", action="store_true", help="do not seed demo users")
     args = parser.parse_args(argv)
+    import warnings
+    warnings.filterwarnings("ignore", message="(?s).*Eventlet is deprecated")  # a wrong setting: its one line only
     from shared.supervise import EmbeddedStore, Supervisor
     env = dict(os.environ)
     if not args.no_demo:
