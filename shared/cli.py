@@ -105,6 +105,10 @@ def run_service(argv=None) -> int:
     from shared.topology import declare_topology as declare
 
     config = _config(args.config)
+    if args.name == "gateway" and config.get("GATEWAY_MAX_WORKERS"):
+        # the gateway's workers wait on services, not on its CPU: more of them keep the services' own
+        # workers (max_workers each) fed instead of queueing requests in front of the gateway
+        config["max_workers"] = int(config["GATEWAY_MAX_WORKERS"])
     setup_logging(config.get("LOG_LEVEL", "INFO"))
     _wait_for_broker(config["AMQP_URI"], 60)
     if os.environ.get("SKILLMASTER_TOPOLOGY_DECLARED"):

@@ -52,7 +52,7 @@ from shared.errors import DomainError, NotFound, ValidationFailed
 from shared.logs import log_event
 from shared.principal import ADMIN
 from shared.rpc import rpc
-from shared.schemas import StrictSchema, dump
+from shared.schemas import ProblemSchema, StrictSchema, dump
 from shared.storage import Index, container_db
 
 log = logging.getLogger("skillmaster.jobs")
@@ -70,13 +70,9 @@ INTERRUPTED = ("the job was interrupted (its service stopped while it ran) and w
                "nothing of it is kept: send the request again")
 
 
-class JobProblemSchema(StrictSchema):
+class JobProblemSchema(ProblemSchema):
+    """Why a job failed: the problem+json body its error would have answered, with its ``code``."""
     code = fields.String()
-    status = fields.Integer()
-    title = fields.String()
-    detail = fields.String()
-    errors = fields.Dict(keys=fields.String(), values=fields.Raw())
-    rule = fields.String()
 
 
 class JobSchema(StrictSchema):
