@@ -1,6 +1,6 @@
 """Jobs (shared/jobs.py, issue 14): one job per key (a redelivery answers it, never runs it again),
 readable only by its starter and an admin, and a job whose process stopped is marked failed,
-not re-run. Unit tests over the embedded store (no broker)."""
+not re-run. Unit tests over the embedded store, and one over the real broker."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -93,3 +93,30 @@ def test_progress_only_rises():
     progress(30)
     progress(10)
     assert progress.percent == 30
+
+
+def test_a_job_cut_off_by_a_stop_is_failed_at_the_next_start_never_re_run(config, container_factory):
+    """issue 14, over the real broker: the registry stops while a job runs; when it starts again
+    the job reads failed (interrupted), and asking for it again (same key) answers that record."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from services.registry.service import APPLICATION_IMPORT, RegistryService
+    from shared.principal import UNIT, Principal
+    from shared.storage import container_db
+    config = {**config, "MONGO_URI": "memory://jobs-test-%s" % id(config)}
+    first = container_factory(RegistryService, config)
+    first.start()
+    jobs = JobRecords(container_db(first)[JOBS], "registry")
+    cut, _ = jobs.create_once("demo-unit-a", APPLICATION_IMPORT, "key:k-cut", T0)
+    jobs.running(cut["_id"], datetime.now(timezone.utc) - timedelta(minutes=1))   # its last heartbeat
+    first.stop()
+    again = container_factory(RegistryService, config)
+    again.start()
+    unit = Principal("demo-unit-a", UNIT, "dongcheng", "unit-demo-a")
+    with ClusterRpcProxy(config, context_data={"principal": unit.to_header()}) as rpc:
+        seen = rpc.registry.get_job(cut["_id"])
+        asked_again = rpc.registry.start_application_import("no-such-upload", idempotency_key="k-cut")
+    print(f"injected: a running job whose service stopped; counted: after the restart {seen['state']}: "
+          f"{seen['problem']['detail'][:60]}…; asked again: {asked_again['id'] == cut['_id']}")
+    assert seen["state"] == FAILED and seen["problem"]["detail"] == INTERRUPTED
+    assert asked_again["id"] == cut["_id"] and asked_again["state"] == FAILED
