@@ -34,6 +34,25 @@ def _concurrently(count, fn):
     return results, time.monotonic() - started
 
 
+def _cpu_seconds(run: Run) -> dict:
+    """CPU seconds (user + system) each process of the run has used so far (Linux /proc)."""
+    import os
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for name, state in run.processes().items():
+        try:
+            with open(f"/proc/{state['pid']}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            used[name] = (int(fields[11]) + int(fields[12])) / ticks
+        except (OSError, KeyError, TypeError, IndexError, ValueError):
+            pass
+    return used
+
+
+def _cpu_per_call(before: dict, after: dict, calls: int) -> dict:
+    return {name: (after[name] - before.get(name, 0.0)) * 1000 / calls for name in after}
+
+
 def _timed_request(method, url, **kw):
     started = time.monotonic()
     try:
@@ -49,13 +68,17 @@ def measure(run: Run) -> dict:
     from shared.principal import PRINCIPAL_KEY, Principal
     login = lambda i: _timed_request("POST", f"{run.base}/api/v1/auth/token",  # noqa: E731
                                      json={"username": "demo-center", "password": "demo-pass"})
+    cpu = _cpu_seconds(run)
     logins, logins_wall = _concurrently(LOGINS, login)
+    logins_cpu = _cpu_per_call(cpu, _cpu_seconds(run), LOGINS)
     token = requests.post(f"{run.base}/api/v1/auth/token", timeout=30,
                           json={"username": "demo-center", "password": "demo-pass"}).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     _timed_request("GET", f"{run.base}/api/v1/tenants", headers=headers)  # warm up
+    cpu = _cpu_seconds(run)
     gets, gets_wall = _concurrently(GETS, lambda i: _timed_request("GET", f"{run.base}/api/v1/tenants",
                                                                    headers=headers))
+    gets_cpu = _cpu_per_call(cpu, _cpu_seconds(run), GETS)
     config = {"AMQP_URI": run.env["AMQP_URI"], "serializer": "json"}
     principal = Principal(user="demo-center", role="city_center", tenant_id=None, unit_id=None)
     with ClusterRpcProxy(config, timeout=30, context_data={PRINCIPAL_KEY: principal.to_header()}) as proxy:
@@ -67,7 +90,9 @@ def measure(run: Run) -> dict:
             reply.result()
             direct.append(time.monotonic() - started)
         direct_wall = time.monotonic() - started
-    return {"logins": logins, "logins_wall": logins_wall, "gets": gets, "gets_wall": gets_wall,
+    with open("/proc/loadavg") as fh:
+        load = fh.read().split()[0]
+    return {"load": load, "logins_cpu": logins_cpu, "gets_cpu": gets_cpu, "logins": logins, "logins_wall": logins_wall, "gets": gets, "gets_wall": gets_wall,
             "direct": direct, "direct_wall": direct_wall}
 
 
@@ -83,6 +108,10 @@ def report(m: dict) -> None:
     line(f"{GETS} GETs through the gateway", [t for _, t in m["gets"]], m["gets_wall"], [s for s, _ in m["gets"]])
     line(f"{GETS} calls directly over RPC", m["direct"], m["direct_wall"])
     ratio = (GETS / m["gets_wall"]) / (GETS / m["direct_wall"])
+    for what in ("logins", "gets"):
+        print(f"  CPU ms per call ({what}): " + ", ".join(f"{name} {ms:.1f}" for name, ms in m[f"{what}_cpu"].items()
+                                                           if ms >= 0.05))
+    print(f"  machine load average (1 min) at the end: {m['load']} on {__import__('os').cpu_count()} cores")
     print(f"  gateway / direct throughput: {ratio:.2f}×  (target ≥ 0.8×); gateway p99 target < 500 ms")
 
 

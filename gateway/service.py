@@ -16,6 +16,7 @@ from gateway.routes.assessment import AssessmentRoutes
 from gateway.routes.auth import AuthRoutes
 from gateway.routes.directory import DirectoryRoutes
 from gateway.routes.health import HealthRoutes
+from gateway.routes.jobs import JobRoutes
 from gateway.routes.ledger import LedgerRoutes
 from gateway.routes.reporting import ReportingRoutes
 from gateway.routes.studios import StudioRoutes
@@ -35,6 +36,7 @@ ROUTES = RouteTable(
     AssessmentRoutes,
     ReportingRoutes,
     SupervisionRoutes,
+    JobRoutes,
 )
 
 

@@ -25,7 +25,7 @@ import time
 
 def _patch():
     import warnings
-    warnings.filterwarnings("ignore", message=".*Eventlet is deprecated.*")
+    warnings.filterwarnings("ignore", message="(?s).*Eventlet is deprecated")
     import eventlet
     eventlet.monkey_patch()
 
@@ -105,6 +105,10 @@ def run_service(argv=None) -> int:
     from shared.topology import declare_topology as declare
 
     config = _config(args.config)
+    if args.name == "gateway" and config.get("GATEWAY_MAX_WORKERS"):
+        # the gateway's workers wait on services, not on its CPU: more of them keep the services' own
+        # workers (max_workers each) fed instead of queueing requests in front of the gateway
+        config["max_workers"] = int(config["GATEWAY_MAX_WORKERS"])
     setup_logging(config.get("LOG_LEVEL", "INFO"))
     _wait_for_broker(config["AMQP_URI"], 60)
     if os.environ.get("SKILLMASTER_TOPOLOGY_DECLARED"):
@@ -195,6 +199,8 @@ def run_all(argv=None) -> int:
     parser.add_argument("--config")
     parser.add_argument("--no-demo", action="store_true", help="do not seed demo users")
     args = parser.parse_args(argv)
+    import warnings
+    warnings.filterwarnings("ignore", message="(?s).*Eventlet is deprecated")  # a wrong setting: its one line only
     from shared.supervise import EmbeddedStore, Supervisor
     env = dict(os.environ)
     if not args.no_demo:

@@ -36,6 +36,8 @@ ENV_KEYS: dict[str, Any] = {
     "READY_PING_TIMEOUT_SECONDS": float,
     "MAX_JSON_BODY_BYTES": int,
     "MAX_UPLOAD_BYTES": int,
+    "IMPORT_JOB_BYTES": int,
+    "GATEWAY_MAX_WORKERS": int,  # the gateway's concurrent requests (its nameko max_workers)  # a workbook import larger than this runs as a job (202), shared/jobs.py
     "LOG_LEVEL": str,
     "OUTBOX_POLL_SECONDS": float,
     "EVENT_RETRY_LIMIT": int,

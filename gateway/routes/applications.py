@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gateway.http import idempotency_key, query_args
 from gateway.responses import PAGING, PAGING_ARGS, UPLOAD_KIND, XLSX, file_response, read_upload
+from gateway.routes.jobs import job_response, respond_async
 from gateway.routing import RouteGroup, route
 import services.registry.schemas as registry
 from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, FINANCE, TENANT, UNIT
@@ -45,11 +46,17 @@ class ApplicationRoutes(RouteGroup):
         return file_response(template["content_b64"], XLSX, template["filename"])
 
     @route("POST", "/api/v1/applications/import", tags=["applications"], roles=(UNIT,), body_kind=UPLOAD_KIND,
-           summary="Import a filled application template (.xlsx) as a draft; problems are named by cell",
-           response=registry.ApplicationSchema, status=201, idempotent_key=True)
+           summary="Import a filled application template (.xlsx) as a draft; problems are named by cell. "
+                   "A workbook larger than IMPORT_JOB_BYTES, or a request with `Prefer: respond-async`, "
+                   "answers 202 with the job (Location: /api/v1/jobs/{id}) whose result names the draft",
+           response=registry.ApplicationSchema, status=201, idempotent_key=True,
+           responses={202: "accepted: the import runs as a job; poll its Location (GET /api/v1/jobs/{id})"})
     def import_application(self, request):
         filename, content = read_upload(request, int(self.config["MAX_UPLOAD_BYTES"]))
         upload_id = send_upload(self.services.registry, content, kind="application_workbook", filename=filename)
+        if respond_async(request, len(content), int(self.config.get("IMPORT_JOB_BYTES", 256 * 1024))):
+            return job_response(self.services.registry.start_application_import(
+                upload_id, idempotency_key=idempotency_key(request)))
         return self.services.registry.import_application(upload_id, idempotency_key=idempotency_key(request))
 
     @route("GET", APP, summary="One application (the master's ID number is masked except for the city)",

@@ -1,7 +1,9 @@
 """Registry-only DependencyProviders."""
 import logging
+import os
 
 import eventlet
+import eventlet.semaphore
 from argon2 import PasswordHasher
 from eventlet import tpool
 from nameko.extensions import DependencyProvider
@@ -16,16 +18,29 @@ from shared.storage import container_db
 log = logging.getLogger("skillmaster.registry")
 
 
+# OWASP's argon2id setting (Password Storage Cheat Sheet: m = 19 MiB, t = 2, p = 1): ~30 ms of CPU
+# a login here, against argon2-cffi's default (64 MiB, t = 3, p = 4) at ~225 ms, which let 20
+# concurrent logins take 10-14 s on this 2-core machine. Hashes made with other parameters still
+# verify (they carry their own) and are rehashed at the next successful login.
+HASH_PARAMETERS = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
+
+
 class OffHubPasswordHasher(PasswordHasher):
     """argon2id whose hashing and checking run in eventlet's thread pool (the C code releases
-    the GIL): a login costs ~50 ms of CPU and 64 MiB, and on the hub it would stall every
-    other request of the service meanwhile."""
+    the GIL), at most ``concurrency`` at once (the CPU count): more would only share the cores,
+    making every login wait as long as the slowest, and hold 19 MiB each meanwhile."""
+
+    def __init__(self, *args, concurrency: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.slots = eventlet.semaphore.Semaphore(concurrency or os.cpu_count() or 2)
 
     def hash(self, password, *args, **kwargs):
-        return tpool.execute(super().hash, password, *args, **kwargs)
+        with self.slots:
+            return tpool.execute(super().hash, password, *args, **kwargs)
 
     def verify(self, hash, password):
-        return tpool.execute(super().verify, hash, password)
+        with self.slots:
+            return tpool.execute(super().verify, hash, password)
 
 
 class Passwords(DependencyProvider):
@@ -35,7 +50,7 @@ class Passwords(DependencyProvider):
         if self.container.config.get("PASSWORD_HASH_FAST"):
             self.hasher = OffHubPasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
         else:
-            self.hasher = OffHubPasswordHasher()
+            self.hasher = OffHubPasswordHasher(**HASH_PARAMETERS)
 
     def get_dependency(self, worker_ctx):
         return self.hasher

@@ -22,6 +22,7 @@ from shared.files import XLSX
 from shared.schemas import FileSchema, load
 from shared.service import ServiceBase
 from shared.storage import Mongo
+from shared.jobs import JobRunner
 from shared.uploads import UploadReceiver
 
 
@@ -41,7 +42,10 @@ def form_from_workbook(content: bytes) -> tuple[dict, dict]:
                                errors={f"{cells.get(k, k)} ({k})": v for k, v in (exc.errors or {}).items()})
 
 
-class RegistryService(UploadReceiver, ServiceBase):
+APPLICATION_IMPORT = "application_import"
+
+
+class RegistryService(JobRunner, UploadReceiver, ServiceBase):
     name = "registry"
     upload_kinds = {"material": files.MAX_MATERIAL_BYTES, "application_workbook": files.MAX_MATERIAL_BYTES}
 
@@ -197,6 +201,34 @@ class RegistryService(UploadReceiver, ServiceBase):
         # the answers, not the bytes, identify the request: a workbook saved again has new timestamps
         return self._application(applications.create(self.store, self.clock.today(), form, {"xlsx": data},
                                                      idempotency_key))
+
+    @rpc
+    def start_application_import(self, upload_id, idempotency_key=None):
+        """The same import as a job (shared/jobs.py), answered at once: the upload's size, type and
+        sheet bounds are checked here (a quick 422); reading the cells and creating the draft run
+        after the answer. One job per Idempotency-Key (or, without one, per upload): asking again
+        answers the same job and imports nothing twice."""
+        key = f"key:{idempotency_key}" if idempotency_key else f"upload:{upload_id}"
+        existing = self.find_job(APPLICATION_IMPORT, key)
+        if existing is not None:
+            return existing
+        content = self.take_upload(upload_id, "application_workbook").content
+        files.check_size(content)
+        if not files.is_xlsx(content):
+            raise UnsupportedMediaType("upload the filled application template as an .xlsx workbook")
+        try:
+            tpool.execute(excel.check_bounds, content)  # inflation and row bounds, off the hub
+        except excel.WorkbookProblem as exc:
+            raise ValidationFailed(str(exc), errors=exc.errors)
+        store, today = self.store, self.clock.today()
+
+        def work(progress):
+            progress(10)
+            data, form = form_from_workbook(content)
+            progress(80)
+            created = applications.create(store, today, form, {"xlsx": data}, idempotency_key)
+            return {"application_id": created["_id"], "location": f"/api/v1/applications/{created['_id']}"}
+        return self.start_job(APPLICATION_IMPORT, work, key=key)
 
     # -- studios -------------------------------------------------------------------------
     def _studio(self, doc):

@@ -368,6 +368,48 @@ def test_template_downloads_and_a_filled_copy_imports(system):
                         files={"file": ("申报表.xlsx", filled, XLSX)}), 403)
 
 
+def test_an_import_as_a_job_is_polled_to_its_draft_and_never_imported_twice(system):
+    """issue 14: `Prefer: respond-async` (or a workbook over IMPORT_JOB_BYTES) answers 202 with the job;
+    the job is readable by its starter and an admin only; the same Idempotency-Key answers the same job."""
+    filled = forms.fill_template(new_form(name="孙师傅"))
+    headers = {"Prefer": "respond-async", "Idempotency-Key": f"job-{uuid.uuid4().hex}"}
+    before = system.get("/api/v1/applications?page_size=1", "demo-unit-a").json()["total"]
+    accepted = system.post("/api/v1/applications/import", "demo-unit-a", headers=headers,
+                           files={"file": ("申报表.xlsx", filled, XLSX)})
+    assert accepted.status_code == 202, accepted.text
+    job = accepted.json()
+    assert accepted.headers["Location"] == f"/api/v1/jobs/{job['id']}" and job["id"].startswith("registry:job-")
+    assert job["state"] in ("queued", "running", "succeeded")
+    done = wait_for(lambda: (lambda j: j if j["state"] in ("succeeded", "failed") else None)(
+        system.get(accepted.headers["Location"], "demo-unit-a").json()), timeout=30)
+    assert done["state"] == "succeeded" and done["percent"] == 100, done
+    draft = system.get(done["result"]["location"], "demo-unit-a").json()
+    assert draft["status"] == "draft" and draft["master"]["name"] == "孙师傅"
+    again = system.post("/api/v1/applications/import", "demo-unit-a", headers=headers,
+                        files={"file": ("申报表.xlsx", filled, XLSX)})
+    after = system.get("/api/v1/applications?page_size=1", "demo-unit-a").json()["total"]
+    print(f"injected: one import as a job, then the same request again; counted: job {job['id']} {done['state']}, "
+          f"again {again.status_code} {again.json()['id']}, applications {before} -> {after}")
+    assert again.status_code == 202 and again.json()["id"] == job["id"] and after == before + 1
+    assert system.get(accepted.headers["Location"], "demo-admin").status_code == 200
+    for other in ("demo-unit-b", "demo-dongcheng"):
+        problem(system.get(accepted.headers["Location"], other), 404)
+    problem(system.get("/api/v1/jobs/ledger:job-unknown", "demo-unit-a"), 404)
+    problem(system.get("/api/v1/jobs/nowhere:job-1", "demo-unit-a"), 404)
+    problem(system.get("/api/v1/jobs/garbage", "demo-unit-a"), 404)
+
+
+def test_a_job_that_finds_bad_cells_fails_naming_them(system):
+    form = new_form()
+    form["master"]["id_number"] = "110101199001011235x"
+    accepted = system.post("/api/v1/applications/import", "demo-unit-a", headers={"Prefer": "respond-async"},
+                           files={"file": ("申报表.xlsx", forms.fill_template(form), XLSX)})
+    assert accepted.status_code == 202, accepted.text
+    done = wait_for(lambda: (lambda j: j if j["state"] in ("succeeded", "failed") else None)(
+        system.get(accepted.headers["Location"], "demo-unit-a").json()), timeout=30)
+    assert done["state"] == "failed" and done["problem"]["status"] == 422 and done["problem"]["errors"], done
+
+
 # -- changes and revocation ---------------------------------------------------------------
 def test_R19_R20_relocation_and_revocation_change_the_studio_and_publish_events(system):
     exchange = Exchange("registry.events", type="topic", durable=True)

@@ -67,6 +67,7 @@ def _url_map() -> Map:
 @pytest.mark.parametrize("method,path,expected", [
     ("GET", "/api/v1/applications/shortlist", "application_shortlist"),
     ("POST", "/api/v1/applications/import", "import_application"),
+    ("GET", "/api/v1/jobs/registry:job-1", "get_job"),
     ("GET", "/api/v1/applications/app-1", "get_application"),
     ("GET", "/api/v1/ledger/reconciliation.xlsx", "reconciliation_xlsx"),
     ("GET", "/api/v1/ledger/reconciliation", "reconciliation"),

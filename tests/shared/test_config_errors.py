@@ -44,3 +44,18 @@ def test_marshmallow_messages_flatten_to_field_paths():
     flat = flatten_errors({"team": {0: {"role": ["Missing data for required field."]}}, "name": ["Bad."]})
     assert flat == {"team.0.role": "Missing data for required field.", "name": "Bad."}
     assert isinstance(ValidationFailed("x", errors=flat).errors, dict)
+
+
+def test_a_bad_clock_today_stops_the_run_at_once_in_one_line_naming_it(tmp_path):
+    """issue 14: `CLOCK_TODAY=2026-13-01 make run` says which setting is wrong and starts nothing."""
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "CLOCK_TODAY": "2026-13-01", "GATEWAY_PORT": "18999", "DATA_DIR": str(tmp_path)}
+    env.pop("CLOCK_NOW", None)
+    done = subprocess.run([sys.executable, "-c", "import sys; from shared.cli import run_all; sys.exit(run_all([]))"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    print(f"injected: CLOCK_TODAY=2026-13-01; counted: exit {done.returncode}, output {lines}")
+    assert done.returncode != 0 and lines == ["config: CLOCK_TODAY='2026-13-01' is not a date (YYYY-MM-DD)"]
+    assert not os.path.exists(tmp_path / "run")                  # nothing was started

@@ -244,6 +244,11 @@ def _open(content: bytes):
         raise WorkbookProblem(exc.detail, exc.errors)
 
 
+def check_bounds(content: bytes) -> None:
+    """Only the opener's checks (size, inflation, XML, rows per sheet): quick, before any cell is read."""
+    _open(content).close()
+
+
 def _rows(ws, min_row: int, max_col: int):
     """(row number, cells) within the bounds; a bound passed is a WorkbookProblem naming the sheet."""
     try:

@@ -125,6 +125,9 @@ def authenticate(users_collection, hasher: PasswordHasher, username: str, passwo
         raise Unauthenticated("wrong user name or password")
     if doc.get("disabled"):
         raise Unauthenticated("wrong user name or password")
+    if hasher.check_needs_rehash(doc["password_hash"]):  # made with older parameters: bring it up to date
+        users_collection.update_one({"_id": doc["_id"], "password_hash": doc["password_hash"]},
+                                    {"$set": {"password_hash": hasher.hash(password)}})
     principal = Principal(user=doc["_id"], role=doc["role"], tenant_id=doc.get("tenant_id"),
                           unit_id=doc.get("unit_id"))
     return {"user": principal.user, "role": principal.role, "tenant_id": principal.tenant_id,
