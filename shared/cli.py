@@ -187,6 +187,8 @@ def run_all(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="skillmaster-run", description="Run the whole system here.")
     parser.add_argument("--config")
     parser.add_argument("--no-demo", action="store_true", help="do not seed demo users")
+    parser.add_argument("--no-demo-city", action="store_true",
+                        help="demo users only, not the demo city (also DEMO_CITY=false)")
     args = parser.parse_args(argv)
     env = dict(os.environ)
     if not args.no_demo:
@@ -213,7 +215,10 @@ def run_all(argv=None) -> int:
     url = f"http://127.0.0.1:{config['GATEWAY_PORT']}"
     try:
         if _wait_ready(url, children, 90):
-            _print_welcome(url, demo=env.get("DEMO_MODE", "").lower() in ("1", "true", "yes", "on"))
+            demo = env.get("DEMO_MODE", "").lower() in ("1", "true", "yes", "on")
+            if demo and not args.no_demo_city and env.get("DEMO_CITY", "true").lower() in ("1", "true", "yes", "on"):
+                _seed_demo_city(url)
+            _print_welcome(url, demo=demo)
         else:
             print(f"the system did not become ready in 90 s; see {url}/readyz and the logs above")
         while all(p.poll() is None for p in children.values()):
@@ -226,6 +231,16 @@ def run_all(argv=None) -> int:
         return 0
     finally:
         _stop_all(children)
+
+
+def _seed_demo_city(url: str) -> None:
+    """The demo city, once (shared/demo_city.py: through the gateway's API); a failure is reported
+    and the system keeps running."""
+    from shared.demo_city import seed_city
+    try:
+        seed_city(url)
+    except Exception as exc:  # the system itself is fine: say what failed and go on
+        print(f"demo city: seeding stopped: {exc} (the next make run resumes it)")
 
 
 def _raise_interrupt(signum, frame):

@@ -1,0 +1,87 @@
+"""The demo city (issue 19, "A demo worth opening"): seeded through the gateway's API on a fresh
+system (own vhost, free port, fresh store), then read back as the demo users see it."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from shared.demo_city import BATCHES, MARKER_STUDIO, seed_city
+
+pytestmark = pytest.mark.slow
+STUDIOS = sum(n for _, n in BATCHES)
+
+
+@pytest.fixture(scope="module")
+def city(system):
+    started = time.monotonic()
+    lines = []
+    assert seed_city(system.base, log=lines.append) is True
+    system.seed_seconds = time.monotonic() - started
+    system.seed_log = lines
+    return system
+
+
+def items(api, path, user):
+    body = api.get(path, user)
+    assert body.status_code == 200, body.text
+    return body.json()
+
+
+def test_the_city_has_about_sixty_studios_over_2021_to_2026_within_R7(city):
+    studios = items(city, "/api/v1/studios?page_size=500", "demo-center")
+    assert studios["total"] == STUDIOS
+    per_year = {}
+    for s in studios["items"]:
+        per_year[s["year"]] = per_year.get(s["year"], 0) + 1
+    assert set(per_year) == set(range(2021, 2027)) and max(per_year.values()) <= 10   # R-7
+    tenants = {s["tenant_id"] for s in studios["items"]}
+    assert len(tenants) >= 15 and {"jd-group", "sj-group", "jc-group"} <= tenants
+
+
+def test_a_district_sees_only_its_own_studios(city):
+    everyone = items(city, "/api/v1/studios?page_size=500", "demo-center")["items"]
+    mine = items(city, "/api/v1/studios?page_size=500", "demo-dongcheng")["items"]
+    assert mine and {s["tenant_id"] for s in mine} == {"dongcheng"}
+    assert len(mine) == len([s for s in everyone if s["tenant_id"] == "dongcheng"])
+    own = items(city, "/api/v1/studios?page_size=500", "demo-unit-a")["items"]
+    assert own and {s["unit_id"] for s in own} == {"unit-dc-jinggong"}
+
+
+def test_R21_every_studio_has_its_grant_and_the_units_booked_matching_and_fixed_assets(city):
+    accounts = items(city, "/api/v1/ledger/accounts?page_size=500", "demo-finance")["items"]
+    assert len(accounts) == STUDIOS
+    studio = items(city, "/api/v1/studios?page_size=500&year=2021", "demo-center")["items"][0]
+    entries = items(city, f"/api/v1/studios/{studio['id']}/account/entries?page_size=500", "demo-finance")["items"]
+    kinds = [e["kind"] for e in entries]
+    assert kinds[0] == "grant" and entries[0]["amount_fen"] == 30_000_000 and entries[0]["booked_at"][:4] == "2021"
+    assert "matching" in kinds and kinds.count("expenditure") >= 3
+    assets = items(city, f"/api/v1/studios/{studio['id']}/account/fixed-assets", "demo-finance")["items"]
+    assert len(assets) == 1
+    assert items(city, "/api/v1/ledger/verification", "demo-finance")["ok"]
+
+
+def test_R20_the_revoked_studio_and_its_clawback(city):
+    revoked = items(city, "/api/v1/studios?page_size=500&status=revoked", "demo-center")["items"]
+    assert len(revoked) == 1 and revoked[0]["revoked_on"] == "2025-06-30"
+    clawback = items(city, f"/api/v1/studios/{revoked[0]['id']}/account/entries?kind=clawback", "demo-finance")
+    assert clawback["total"] == 1 and clawback["items"][0]["amount_fen"] > 0
+
+
+def test_this_years_review_has_an_application_waiting_at_each_step(city):
+    apps = items(city, "/api/v1/applications?year=2026&page_size=500", "demo-center")["items"]
+    states = {a["status"] for a in apps}
+    assert {"submitted", "recommended", "under_review", "shortlisted", "in_notice", "objected"} <= states
+    drafts = items(city, "/api/v1/applications?year=2026&status=draft", "demo-unit-a")["items"]
+    assert len(drafts) == 1
+    objected = [a for a in apps if a["status"] == "objected"]
+    assert objected[0]["studio_name"] == MARKER_STUDIO
+
+
+def test_the_clock_is_back_and_a_second_run_seeds_nothing(city):
+    clock = items(city, "/api/v1/admin/clock", "demo-admin")["services"]
+    assert all(not c.get("offset_seconds") for c in clock.values())
+    lines = []
+    assert seed_city(city.base, log=lines.append) is False
+    assert "already there" in lines[0]
+    print(f"demo city seeded in {city.seed_seconds:.1f} s:", *city.seed_log, sep="\n")
