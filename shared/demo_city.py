@@ -27,6 +27,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 PASSWORD = "demo-pass"
@@ -201,7 +202,8 @@ class Plan:
 
 class Seeder:
     def __init__(self, api: Api, log=print):
-        self.api, self.log = api, log
+        self.api, self._log = api, log
+        self.started = time.monotonic()
         self.rng = random.Random(SEED)
         self.units: list[Unit] = []
         self.seq = 0
@@ -209,6 +211,11 @@ class Seeder:
         self.routes: set[str] = set()
         self.skipped: list[str] = []
         self.studios: list[Plan] = []
+        self.revoked_keys: set[str] = set()
+        self.workers = 4
+
+    def log(self, line: str) -> None:
+        self._log(f"  [{time.monotonic() - self.started:3.0f} s] {line.strip()}")
 
     # -- clock --------------------------------------------------------------------------
     def move_clock(self, day: str) -> None:
@@ -242,11 +249,12 @@ class Seeder:
             self.api.call("POST", "/api/v1/tenants", "demo-admin",
                           {"id": tid, "name": name, "kind": "group", "authority": authority}, ok=(201, 409))
         n = 0
+        users = []
         for tid, (tname, area, units) in UNITS.items():
             officer = DEMO_TENANT_USERS.get(tid) or f"demo-{tid}"
             if tid not in DEMO_TENANT_USERS:
-                self._user(officer, "tenant", tid, None, f"{tname}人力资源和社会保障局" if not tid.endswith("group")
-                           else f"{tname}人力资源部")
+                users.append((officer, "tenant", tid, None, f"{tname}人力资源和社会保障局"
+                              if not tid.endswith("group") else f"{tname}人力资源部"))
             existing = None
             for uname, address in units:
                 n += 1
@@ -266,8 +274,12 @@ class Seeder:
                     else:
                         raise ApiError(status, body, "POST", f"/api/v1/tenants/{tid}/units")
                     unit.user = f"unit-{tid}-{len([u for u in self.units if u.tenant_id == tid]) + 1}"
-                    self._user(unit.user, "unit", tid, unit.id, uname)
+                    users.append((unit.user, "unit", tid, unit.id, uname))
                 self.units.append(unit)
+        # password hashing is the slow part: several at once, then every user logs in once
+        self.each(lambda user: self._user(*user), users)
+        self.each(self.api.token, ["demo-center", "demo-bureau", "demo-finance", *DEMO_TENANT_USERS.values(),
+                                   *DEMO_UNIT_USERS.values(), *(u[0] for u in users)])
         self.log(f"  directory: {len(GROUPS)} groups, {len(self.units)} units in {len(UNITS)} tenants, "
                  f"their users (password {PASSWORD})")
 
@@ -275,6 +287,14 @@ class Seeder:
         self.api.call("POST", "/api/v1/users", "demo-admin",
                       {"username": username, "password": PASSWORD, "role": role, "tenant_id": tenant_id,
                        "unit_id": unit_id, "display_name": display}, ok=(201, 409))
+
+    def each(self, fn, items) -> list:
+        """``fn`` over independent items (different units or studios), a few at a time."""
+        items = list(items)
+        if len(items) <= 1:
+            return [fn(i) for i in items]
+        with ThreadPoolExecutor(max_workers=min(self.workers, len(items))) as pool:
+            return list(pool.map(fn, items))
 
     def officer(self, tenant_id: str) -> str:
         return DEMO_TENANT_USERS.get(tenant_id) or f"demo-{tenant_id}"
@@ -336,6 +356,8 @@ class Seeder:
         today = dt.date.fromisoformat(on)
         span = max((today - start).days, 0)
 
+        rng = random.Random(f"{SEED}:{plan.key}:scores")
+
         def day(fraction):
             return (start + dt.timedelta(days=int(span * fraction))).isoformat()
         if app["status"] == "submitted" and order.index(to) >= 1:
@@ -343,7 +365,7 @@ class Seeder:
                 "opinion": "经审核，该工作室符合申报条件，同意推荐。", "signed_by": f"{UNITS[plan.unit.tenant_id][0]}人社局",
                 "signed_on": day(0.2)})
         stages = [("material", 0.35, {}), ("site_visit", 0.55, {"note": "场地设备齐全，制度健全"}),
-                  ("expert", 0.75, {"scores": [{"expert": e, "score": self.rng.randint(78, 96)}
+                  ("expert", 0.75, {"scores": [{"expert": e, "score": rng.randint(78, 96)}
                                                for e in ("专家甲", "专家乙", "专家丙")]}),
                   ("overall", 1.0, {"note": "拟认定"})]
         wanted = {"recommended": 0, "under_review": 2, "shortlisted": 4, "in_notice": 4}[to]
@@ -365,8 +387,8 @@ class Seeder:
         plan.app = app
 
     def accounts_open(self, studio_ids) -> bool:
-        items = self.api.get("/api/v1/ledger/accounts?page_size=500", "demo-finance")["items"]
-        return set(studio_ids) <= {a["studio_id"] for a in items}
+        return all(self.api._send("GET", f"/api/v1/studios/{sid}/account", "demo-finance")[0] == 200
+                   for sid in studio_ids)
 
     # -- the ledger, as the units book ----------------------------------------------------
     def book(self, plan: Plan, n: int, body: dict) -> None:
@@ -419,16 +441,12 @@ class Seeder:
             self.move_clock(submitted_on)
             self.book_round(designated)
             batch = [self.plan(f"s{b:02d}{i}", next(hosts), submitted_on) for i in range(count)]
-            for plan in batch:
-                self.apply(plan)
-            notice_on = _weekday(start + dt.timedelta(days=35))
-            self.move_clock(notice_on.isoformat())
-            end_on = None
-            for plan in batch:
-                end_on = self.advance(plan, "in_notice", notice_on.isoformat())["notice"]["end_on"]
+            self.each(self.apply, batch)
+            notice_on = _weekday(start + dt.timedelta(days=35)).isoformat()
+            self.move_clock(notice_on)
+            end_on = max(self.each(lambda p: self.advance(p, "in_notice", notice_on)["notice"]["end_on"], batch))
             self.move_clock(_weekday(dt.date.fromisoformat(end_on) + dt.timedelta(days=1)).isoformat())
-            for plan in batch:
-                self.designate(plan)
+            self.each(self.designate, batch)
             ids = [p.studio_id for p in batch]
             self.wait(lambda: self.accounts_open(ids), "the grants of the designated studios")
             self.book_round(designated)
@@ -443,13 +461,10 @@ class Seeder:
         self.log(f"  seeded with {self.api.calls} API calls")
 
     def book_round(self, designated) -> None:
-        for entry in designated:
-            plan, done = entry
-            if done < 4 and plan.key not in self.revoked_keys:
-                self.bookings(plan, done)
-                entry[1] = done + 1
-
-    revoked_keys: set = set()
+        due = [entry for entry in designated if entry[1] < 4 and entry[0].key not in self.revoked_keys]
+        self.each(lambda entry: self.bookings(*entry), due)
+        for entry in due:
+            entry[1] += 1
 
     def revoke(self, designated) -> None:
         """One 2022 studio (not of the two demo districts) stopped working: the district asks, the bureau revokes on
