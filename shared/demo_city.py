@@ -213,12 +213,30 @@ class Seeder:
         self.studios: list[Plan] = []
         self.revoked_keys: set[str] = set()
         self.workers = 4
+        self.hooks: list = []
+        self.failed: list[str] = []
+
+    def optional(self, name: str, step) -> None:
+        """A later service's step: reported and left out when it fails (the city goes on)."""
+        try:
+            step()
+        except (ApiError, KeyError, ValueError, RuntimeError) as exc:
+            self.failed.append(name)
+            self.log(f"{self.today}: {name}: not done ({exc})")
 
     def log(self, line: str) -> None:
         self._log(f"  [{time.monotonic() - self.started:3.0f} s] {line.strip()}")
 
     # -- clock --------------------------------------------------------------------------
     def move_clock(self, day: str) -> None:
+        """To ``day``; the later services' steps dated before it happen first, on their dates."""
+        while self.hooks and self.hooks[0][0] < day:
+            on, name, step = self.hooks.pop(0)
+            self._set_clock(on)
+            self.optional(name, step)
+        self._set_clock(day)
+
+    def _set_clock(self, day: str) -> None:
         if day == self.today:
             return
         self.api.call("PUT", "/api/v1/admin/clock", "demo-admin", {"today": day, "reason": "demo city"})
@@ -433,6 +451,7 @@ class Seeder:
 
     def run(self) -> None:
         self.routes = set(self.api.get("/api/v1/openapi.json", None)["paths"])
+        self.hooks = sorted(later_steps(self), key=lambda h: h[0])
         self.directory()
         hosts = iter(self.units_of_batches())
         designated: list[tuple[Plan, int]] = []   # (plan, bookings done)
@@ -458,6 +477,7 @@ class Seeder:
         self.move_clock("2026-10-26")
         self.book_round(designated)
         self.this_years_review()
+        self.move_clock("2026-11-25")       # the later services' last steps
         self.log(f"  seeded with {self.api.calls} API calls")
 
     def book_round(self, designated) -> None:
@@ -517,6 +537,177 @@ class Seeder:
         self.log("  2026 review: draft, submitted, recommended, under review, shortlisted, in notice, objected")
 
 
+# -- the later services' steps (reporting, supervision, assessment) ---------------------------
+# Each runs when the gateway has its route (the OpenAPI document at start) and is skipped, with
+# a line saying so, when not; a step that fails is reported and the city goes on without it.
+REPORTING_ROUTE = "/api/v1/studios/{studio_id}/agreements/{year}/submit"
+INSPECTION_ROUTE = "/api/v1/tenants/{tenant_id}/inspections"
+SUMMARY_ROUTE = "/api/v1/tenants/{tenant_id}/summaries/{year}/submit"
+ROUNDS_ROUTE = "/api/v1/assessment-rounds"
+
+
+class Later:
+    """The steps of reporting, supervision and assessment, on the city's timeline."""
+
+    def __init__(self, seeder: "Seeder"):
+        self.s = seeder
+        self.api = seeder.api
+
+    # which studios report (about two in three, and every studio of the demo districts)
+    def reporters(self, year: int) -> list[Plan]:
+        return [p for i, p in enumerate(self.s.studios)
+                if int(p.app["designation"]["designated_on"][:4]) < year and p.key not in self.s.revoked_keys
+                and (i % 3 != 2 or p.unit.tenant_id in DEMO_TENANT_USERS)]
+
+    def agreement(self, p: Plan, year: int) -> None:
+        base = f"/api/v1/studios/{p.studio_id}/agreements/{year}"
+        self.api.call("PUT", base, p.unit.user, {
+            "support": {"funding_fen": 20_000_000, "premises_m2": 120.0, "equipment": "数控实训设备一套",
+                        "working_time": "每周不少于8学时"},
+            "duties": ["带徒传艺", "技术攻关", "技能交流"],
+            "tasks": [{"title": "培养徒弟", "output": "apprentices", "target": 3},
+                      {"title": "技术攻关项目", "output": "rd_projects", "target": 1}],
+            "expected_outputs": "培养高技能人才，解决生产难题", "signed_on": f"{year}-03-01",
+            "signatories": {"unit": p.unit.name, "lead": p.master["name"]}})
+        self.api.post(f"{base}/submit", p.unit.user, key=f"demo-city:agreement:{year}:{p.key}")
+
+    def report(self, p: Plan, year: int, kind: str, scale: float = 1.0) -> None:
+        base = f"/api/v1/studios/{p.studio_id}/reports/{year}/{kind}"
+        n = max(1, round(3 * scale))
+        self.api.call("PUT", base, p.unit.user, {
+            "items": [{"output": "apprentices", "title": "师带徒培养", "quantity": n},
+                      {"output": "rd_projects", "title": "关键工艺技术攻关", "quantity": 1},
+                      {"output": "trainings_given", "title": "面向职工开展技能培训", "quantity": 2}],
+            "economic_benefit_fen": int(50_000_000 * scale),
+            "narrative": "工作室按计划开展带徒传艺、技术攻关和技能交流活动。"})
+        self.api.post(f"{base}/submit", p.unit.user, key=f"demo-city:{kind}:{year}:{p.key}:1")
+
+    def decide(self, p: Plan, year: int, kind: str, returned: bool) -> None:
+        base = (f"/api/v1/studios/{p.studio_id}/agreements/{year}" if kind == "agreement"
+                else f"/api/v1/studios/{p.studio_id}/reports/{year}/{kind}")
+        officer = self.s.officer(p.unit.tenant_id)
+        if returned:
+            self.api.post(f"{base}/return", officer, {"reasons": ["佐证材料不全，请补充徒弟名单和培训记录"]})
+        else:
+            self.api.post(f"{base}/accept", officer)
+
+    def plans_on_time(self, year: int) -> None:
+        rs = self.reporters(year)
+        self.s.each(lambda p: self.agreement(p, year), rs)
+        on_time = [p for i, p in enumerate(rs) if i % 5 != 4]
+        self.s.each(lambda p: self.report(p, year, "plan"), on_time)
+        self.s.each(lambda p: self.decide(p, year, "agreement", False), rs)
+        self.s.each(lambda p: self.decide(p, year, "plan", on_time.index(p) % 7 == 3), on_time)
+        self.s.log(f"{self.s.today}: {year} agreements of {len(rs)} studios, {len(on_time)} plans on time "
+                   f"(some returned)")
+
+    def plans_late(self, year: int) -> None:
+        rs = self.reporters(year)
+        late = [p for i, p in enumerate(rs) if i % 5 == 4 and i % 10 != 9]     # the rest stay missing
+        self.s.each(lambda p: self.report(p, year, "plan", 0.8), late)
+        self.s.log(f"{self.s.today}: {len(late)} {year} plans late, the rest still missing")
+
+    def results(self, year: int, late: bool) -> None:
+        rs = [p for i, p in enumerate(self.reporters(year)) if i % 5 != 4]
+        part = [p for i, p in enumerate(rs) if (i % 4 == 1) == late]
+        if year == 2026:       # this year's results are due on 1 December: some are in already
+            part = part[: len(part) // 2]
+        self.s.each(lambda p: self.report(p, year, "results", 1.2), part)
+        if year < 2026:
+            self.s.each(lambda p: self.decide(p, year, "results", rs.index(p) % 9 == 5), part)
+        self.s.log(f"{self.s.today}: {len(part)} {year} results {'late' if late else 'on time'}")
+
+    def inspections(self, year: int) -> None:
+        rs = [p for i, p in enumerate(self.s.studios) if p.key not in self.s.revoked_keys and i % 2 == 0]
+
+        def inspect(p: Plan) -> None:
+            rating = ("good", "good", "fair", "poor")[rs.index(p) % 4]
+            body = {"studio_id": p.studio_id, "inspected_on": self.s.today, "inspectors": ["检查组甲", "检查组乙"],
+                    "checked": ["activity", "funds", "rules", "premises"], "rating": rating,
+                    "findings": {"good": "活动开展正常，资金使用规范", "fair": "台账不够完整",
+                                 "poor": "半年未开展带徒活动，资金使用进度慢"}[rating]}
+            if rating == "poor":
+                body["rectifications"] = [{"description": "制定带徒计划并按月开展活动",
+                                           "due_on": (dt.date.fromisoformat(self.s.today)
+                                                      + dt.timedelta(days=60)).isoformat()}]
+            self.api.post(f"/api/v1/tenants/{p.unit.tenant_id}/inspections", self.s.officer(p.unit.tenant_id),
+                          body, key=f"demo-city:inspection:{year}:{p.key}")
+        self.s.each(inspect, rs)
+        self.s.log(f"{self.s.today}: {len(rs)} inspections by the districts and groups")
+
+    def summaries(self, year: int, late: bool) -> None:
+        tenants = sorted(UNITS)
+        mine = [t for i, t in enumerate(tenants) if (i % 5 == 3) == late and i % 7 != 6]   # i % 7 == 6: missing
+
+        def submit(tid: str) -> None:
+            officer = self.s.officer(tid)
+            base = f"/api/v1/tenants/{tid}/summaries/{year}"
+            self.api.post(f"{base}/draft", officer)
+            self.api.call("PATCH", base, officer, {"overview": f"{year}年本辖区技能大师工作室运行总体平稳。",
+                                                     "plans": "下一年度继续加强日常管理和资金监管。"})
+            self.api.post(f"{base}/submit", officer, key=f"demo-city:summary:{year}:{tid}")
+        self.s.each(submit, mine)
+        self.s.log(f"{self.s.today}: {len(mine)} {year} summaries {'late' if late else 'on time'}")
+
+    def assessment(self, year: int) -> None:
+        due = [p for p in self.s.studios if int(p.app["designation"]["designated_on"][:4]) <= year - 2
+               and p.key not in self.s.revoked_keys]
+        status, rounds = self.api._send("GET", f"{ROUNDS_ROUTE}?year={year}", "demo-center")
+        existing = [r for r in (rounds.get("items") or [])] if status == 200 else []
+        round_ = existing[0] if existing else self.api.post(ROUNDS_ROUTE, "demo-center", {
+            "year": year, "bonus_budget_fen": 3 * 20_000_000}, key=f"demo-city:round:{year}")
+        round_id = round_.get("id") or round_.get("round_id")
+        inside = {x["studio_id"] for x in self.api.get(f"{ROUNDS_ROUTE}/{round_id}", "demo-center").get("studios", [])}
+        for p in due:
+            if p.studio_id not in inside and round_.get("state", "open") == "open":
+                self.api.post(f"{ROUNDS_ROUTE}/{round_id}/studios", "demo-center",
+                              {"studio_id": p.studio_id, "reason": "认定满两年，纳入本轮考核"}, ok=(200, 201, 409, 422))
+        full = self.api.get(f"{ROUNDS_ROUTE}/{round_id}", "demo-center")
+        if full.get("state") == "open":
+            ids = [x["studio_id"] for x in full.get("studios", [])]
+            self.api.call("PUT", f"{ROUNDS_ROUTE}/{round_id}/scorers", "demo-admin",
+                          {"assignments": {"demo-center": ids}})
+            maxima = {i["code"]: i.get("maximum", 100) for i in (full.get("rubric") or {}).get("indicators", [])}
+            sheets = self.api.get(f"{ROUNDS_ROUTE}/{round_id}/scores?page_size=500", "demo-center")["items"]
+            for n, sheet in enumerate(sheets):
+                share = (0.97, 0.93, 0.9, 0.82, 0.78, 0.74, 0.7)[n % 7]
+                self.api.call("PUT", f"{ROUNDS_ROUTE}/{round_id}/scores/{sheet['studio_id']}", "demo-center",
+                              {"scores": {code: round(maxima.get(code, 100) * share, 1)
+                                          for code in sheet["expert_indicators"]}})
+            self.api.post(f"{ROUNDS_ROUTE}/{round_id}/publish", "demo-center", key=f"demo-city:publish:{year}")
+        self.s.log(f"{self.s.today}: the {year} assessment round published ({len(due)} studios; the "
+                   f"excellent ones get the 200,000 CNY bonus from the ledger)")
+
+
+def later_steps(seeder: "Seeder") -> list:
+    """(date, name, step) of the later services, each with the route it needs."""
+    later = Later(seeder)
+    steps = []
+
+    def add(route, name, dated):
+        if route in seeder.routes:
+            steps.extend(dated)
+        else:
+            seeder.skipped.append(name)
+    add(REPORTING_ROUTE, "reporting (agreements, plans, results)", [
+        ("2025-03-12", "2025 agreements and plans", lambda: later.plans_on_time(2025)),
+        ("2025-04-20", "2025 late plans", lambda: later.plans_late(2025)),
+        ("2025-11-24", "2025 results on time", lambda: later.results(2025, False)),
+        ("2025-12-09", "2025 results late", lambda: later.results(2025, True)),
+        ("2026-03-16", "2026 agreements and plans", lambda: later.plans_on_time(2026)),
+        ("2026-04-13", "2026 late plans", lambda: later.plans_late(2026)),
+        ("2026-11-20", "2026 results so far", lambda: later.results(2026, False))])
+    add(INSPECTION_ROUTE, "supervision inspections", [
+        ("2025-06-10", "2025 inspections", lambda: later.inspections(2025)),
+        ("2026-06-09", "2026 inspections", lambda: later.inspections(2026))])
+    add(SUMMARY_ROUTE, "supervision December summaries", [
+        ("2025-12-11", "2025 summaries on time", lambda: later.summaries(2025, False)),
+        ("2025-12-22", "2025 summaries late", lambda: later.summaries(2025, True))])
+    add(ROUNDS_ROUTE, "assessment (the 2024 round and its bonuses)", [
+        ("2025-01-20", "the 2024 assessment round", lambda: later.assessment(2024))])
+    return steps
+
+
 def _weekday(day: dt.date) -> dt.date:
     while day.weekday() >= 5:
         day += dt.timedelta(days=1)
@@ -543,7 +734,8 @@ def seed_city(base_url: str, log=print) -> bool:
     finally:
         api.call("PUT", "/api/v1/admin/clock", "demo-admin", {"reset": True, "reason": "demo city seeded"})
     log(f"demo city: ready in {time.monotonic() - started:.0f} s"
-        + (f" (skipped until their services land: {', '.join(seeder.skipped)})" if seeder.skipped else ""))
+        + (f"; skipped until their services land: {', '.join(seeder.skipped)}" if seeder.skipped else "")
+        + (f"; not done: {', '.join(seeder.failed)}" if seeder.failed else ""))
     return True
 
 
