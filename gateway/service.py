@@ -16,6 +16,7 @@ from gateway.routes.auth import AuthRoutes
 from gateway.routes.directory import DirectoryRoutes
 from gateway.routes.health import HealthRoutes
 from gateway.routes.ledger import LedgerRoutes
+from gateway.routes.reporting import ReportingRoutes
 from gateway.routes.studios import StudioRoutes
 from gateway.routing import RouteTable
 from shared.logs import EntrypointLogger
@@ -29,6 +30,7 @@ ROUTES = RouteTable(
     ApplicationRoutes,
     StudioRoutes,
     LedgerRoutes,
+    ReportingRoutes,
 )
 
 
