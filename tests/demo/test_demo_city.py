@@ -85,3 +85,15 @@ def test_the_clock_is_back_and_a_second_run_seeds_nothing(city):
     assert seed_city(city.base, log=lines.append) is False
     assert "already there" in lines[0]
     print(f"demo city seeded in {city.seed_seconds:.1f} s:", *city.seed_log, sep="\n")
+
+
+def test_R10_R11_reports_on_time_late_missing_and_returned(city):
+    if "/api/v1/reports" not in items(city, "/api/v1/openapi.json", None)["paths"]:
+        pytest.skip("reporting is not on this branch yet")
+    rows = items(city, "/api/v1/reports?year=2025&page_size=500", "demo-center")["items"]
+    plans = {r["plan"]["timeliness"] for r in rows if r.get("plan")}
+    assert {"on_time", "late", "missing"} <= plans
+    assert any((r.get("plan") or {}).get("state") == "returned" for r in rows)
+    assert any((r.get("results") or {}).get("timeliness") == "late" for r in rows)
+    assert all(r["tenant_id"] == "dongcheng"
+               for r in items(city, "/api/v1/reports?year=2025&page_size=500", "demo-dongcheng")["items"])
