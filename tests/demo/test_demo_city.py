@@ -8,7 +8,7 @@ import pytest
 
 from shared.demo_city import BATCHES, MARKER_STUDIO, seed_city
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]   # the seeding takes 1.5-3 minutes
 STUDIOS = sum(n for _, n in BATCHES)
 
 
@@ -97,3 +97,28 @@ def test_R10_R11_reports_on_time_late_missing_and_returned(city):
     assert any((r.get("results") or {}).get("timeliness") == "late" for r in rows)
     assert all(r["tenant_id"] == "dongcheng"
                for r in items(city, "/api/v1/reports?year=2025&page_size=500", "demo-dongcheng")["items"])
+
+
+def _has(api, path) -> bool:
+    return path in items(api, "/api/v1/openapi.json", None)["paths"]
+
+
+def test_R12_inspections_and_last_decembers_summaries_on_time_late_missing(city):
+    if not _has(city, "/api/v1/summaries"):
+        pytest.skip("supervision is not on this branch yet")
+    rows = items(city, "/api/v1/summaries?year=2025&page_size=500", "demo-center")["items"]
+    assert {"on_time", "late", "missing"} <= {r["status"] for r in rows}
+    inspections = items(city, "/api/v1/tenants/dongcheng/inspections?page_size=500", "demo-dongcheng")
+    assert inspections["total"] >= 1
+    assert items(city, "/api/v1/summaries?year=2025", "demo-dongcheng")["items"][0]["tenant_id"] == "dongcheng"
+
+
+def test_R16_R21_the_published_2024_round_and_its_bonuses(city):
+    if not _has(city, "/api/v1/assessment-rounds"):
+        pytest.skip("assessment is not on this branch yet")
+    rounds = items(city, "/api/v1/assessment-rounds?year=2024", "demo-center")["items"]
+    assert len(rounds) == 1 and rounds[0]["state"] == "published"
+    bonuses = [a for a in items(city, "/api/v1/ledger/accounts?page_size=500", "demo-finance")["items"]
+               if a["received"].get("city_bonus_fen")]
+    assert 1 <= len(bonuses) <= 4                                        # at most 20 % of 20
+    assert all(a["received"]["city_bonus_fen"] == 20_000_000 for a in bonuses)
