@@ -267,10 +267,12 @@ def _seed_demo_city(url: str):
     from shared.demo_city import seed_city
 
     def seed():
+        def log(line):
+            print(line, flush=True)
         try:
-            seed_city(url)
+            seed_city(url, log=log)
         except Exception as exc:  # the system itself is fine: say what failed and go on
-            print(f"demo city: seeding stopped: {exc} (the next make run resumes it)")
+            log(f"demo city: seeding stopped: {exc} (the next make run resumes it)")
     thread = threading.Thread(target=seed, name="demo-city", daemon=True)
     thread.start()
     return thread

@@ -2,24 +2,38 @@
 system (own vhost, free port, fresh store), then read back as the demo users see it."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from shared.demo_city import BATCHES, MARKER_STUDIO, seed_city
+from shared.demo_city import BATCHES, MARKER_STUDIO
+from tests.conftest import Api
+from tests.support.run_process import Run, Vhost
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]   # the seeding takes 1.5-3 minutes
 STUDIOS = sum(n for _, n in BATCHES)
 
 
 @pytest.fixture(scope="module")
-def city(system):
-    started = time.monotonic()
-    lines = []
-    assert seed_city(system.base, log=lines.append) is True
-    system.seed_seconds = time.monotonic() - started
-    system.seed_log = lines
-    return system
+def city(tmp_path_factory):
+    """``make run`` as it starts (skillmaster-run: free port, own vhost, own data folder), with
+    the demo city; the tests run once it is seeded."""
+    with Vhost(prefix="demo-city") as vhost:
+        run = Run(vhost.amqp_uri(), str(tmp_path_factory.mktemp("demo-city")), DEMO_CITY="true").start()
+        try:
+            line = wait_for(lambda: _line(run, "demo city: ready") or _line(run, "demo city: seeding stopped"),
+                            540, 1, message="the demo city to be seeded")
+            assert "ready" in line, run.tail()
+            api = Api(run.base)
+            api.run = run
+            api.seed_line = line
+            yield api
+        finally:
+            run.stop()
+
+
+def _line(run, text: str) -> str | None:
+    with open(run.log_path, encoding="utf-8", errors="replace") as fh:
+        return next((line for line in fh if line.startswith(text)), None)
 
 
 def items(api, path, user):
@@ -78,15 +92,6 @@ def test_this_years_review_has_an_application_waiting_at_each_step(city):
     assert objected[0]["studio_name"] == MARKER_STUDIO
 
 
-def test_the_clock_is_back_and_a_second_run_seeds_nothing(city):
-    clock = items(city, "/api/v1/admin/clock", "demo-admin")["services"]
-    assert all(not c.get("offset_seconds") for c in clock.values())
-    lines = []
-    assert seed_city(city.base, log=lines.append) is False
-    assert "already there" in lines[0]
-    print(f"demo city seeded in {city.seed_seconds:.1f} s:", *city.seed_log, sep="\n")
-
-
 def test_R10_R11_reports_on_time_late_missing_and_returned(city):
     if "/api/v1/reports" not in items(city, "/api/v1/openapi.json", None)["paths"]:
         pytest.skip("reporting is not on this branch yet")
@@ -122,3 +127,14 @@ def test_R16_R21_the_published_2024_round_and_its_bonuses(city):
                if a["received"].get("city_bonus_fen")]
     assert 1 <= len(bonuses) <= 4                                        # R-16: at most 20 % of 20
     assert all(a["received"]["city_bonus_fen"] == 20_000_000 for a in bonuses)
+
+
+def test_the_clock_is_back_and_a_second_run_on_the_same_store_seeds_nothing(city):
+    """Last in this module: the run is stopped and started again on the same data folder."""
+    clock = items(city, "/api/v1/admin/clock", "demo-admin")["services"]
+    assert all(not c.get("offset_seconds") for c in clock.values())
+    print(city.seed_line)
+    city.run.stop()
+    city.run.start()
+    wait_for(lambda: _line(city.run, "demo city: already there"), 120, 1, message="the marker to be found")
+    assert items(city, "/api/v1/studios?page_size=500", "demo-center")["total"] == STUDIOS
