@@ -40,6 +40,7 @@ ENV_KEYS: dict[str, Any] = {
     "OUTBOX_POLL_SECONDS": float,
     "EVENT_RETRY_LIMIT": int,
     "EVENT_RETRY_BASE_SECONDS": float,
+    "REMINDER_CHECK_SECONDS": float,      # supervision's reminder timer
     "BOOTSTRAP_ADMIN_PASSWORD": str,
     "CLOCK_NOW": str,     # every service's clock starts here (ISO 8601 with offset), shared/clock.py
     "CLOCK_TODAY": str,   # alias: a date (YYYY-MM-DD), 09:00 Beijing time that day

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import socket
+from contextlib import contextmanager
 from urllib.parse import quote
 
 import pytest
@@ -104,14 +105,17 @@ class Api:
         return self.request("POST", path, as_user, **kw)
 
 
-@pytest.fixture(scope="module")
-def system(module_vhost):
-    """All five services and the gateway, running on one vhost for the module."""
+@contextmanager
+def running_system(amqp_uri_or_config, classes=None):
+    """The given service classes (default: every one of config SERVICES, gateway included) running
+    on one vhost (an AMQP URI, or a config from ``make_config``); yields an ``Api`` on the gateway
+    (``.config``, ``.runner``)."""
     from nameko.runners import ServiceRunner
     from shared.topology import declare_topology
 
-    config = make_config(module_vhost)
-    classes = service_classes()
+    config = (amqp_uri_or_config if isinstance(amqp_uri_or_config, dict)
+              else make_config(amqp_uri_or_config))
+    classes = service_classes() if classes is None else classes
     declare_topology(config["AMQP_URI"], classes)
     runner = ServiceRunner(config)
     for cls in classes:
@@ -120,8 +124,17 @@ def system(module_vhost):
     api = Api(f"http://127.0.0.1:{config['GATEWAY_PORT']}")
     api.config = config
     api.runner = runner
-    yield api
-    runner.kill()
+    try:
+        yield api
+    finally:
+        runner.kill()
+
+
+@pytest.fixture(scope="module")
+def system(module_vhost):
+    """All five services and the gateway, running on one vhost for the module."""
+    with running_system(module_vhost) as api:
+        yield api
 
 
 def principal(role: str, tenant_id=None, unit_id=None, user=None) -> Principal:
