@@ -22,8 +22,10 @@ class Run:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.data_dir = data_dir
+        # DEMO_CITY: the demo city (shared/demo_city.py) only where a test asks for it
         self.env = {**os.environ, "AMQP_URI": amqp_uri, "GATEWAY_PORT": str(self.port), "DATA_DIR": data_dir,
-                    "LOG_LEVEL": "WARNING", "MONGO_URI": "", **{k: str(v) for k, v in env.items()}}
+                    "LOG_LEVEL": "WARNING", "MONGO_URI": "", "DEMO_CITY": "false",
+                    **{k: str(v) for k, v in env.items()}}
         self.env.pop("TEST_MONGO_URI", None)
         self.process = None
         self.interrupted = False

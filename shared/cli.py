@@ -198,6 +198,8 @@ def run_all(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="skillmaster-run", description="Run the whole system here.")
     parser.add_argument("--config")
     parser.add_argument("--no-demo", action="store_true", help="do not seed demo users")
+    parser.add_argument("--no-demo-city", action="store_true",
+                        help="demo users only, not the demo city (also DEMO_CITY=false)")
     args = parser.parse_args(argv)
     import warnings
     warnings.filterwarnings("ignore", message="(?s).*Eventlet is deprecated")  # a wrong setting: its one line only
@@ -241,9 +243,17 @@ def run_all(argv=None) -> int:
                   + (f": {', '.join(dead)} stopped at start-up (see its message above)" if dead
                      else f" in 90 s; see {url}/readyz and the logs above"))
             return 1
-        _print_welcome(url, demo=env.get("DEMO_MODE", "").lower() in ("1", "true", "yes", "on"))
+        demo = env.get("DEMO_MODE", "").lower() in ("1", "true", "yes", "on")
+        seeding = None   # the demo city is seeded while the supervisor keeps watching
+        if demo and not args.no_demo_city and env.get("DEMO_CITY", "true").lower() in ("1", "true", "yes", "on"):
+            seeding = _seed_demo_city(url)
+        else:
+            _print_welcome(url, demo=demo)
         while True:
             supervisor.tick()
+            if seeding is not None and not seeding.is_alive():
+                seeding = None
+                _print_welcome(url, demo=demo)
             time.sleep(0.2)
     except KeyboardInterrupt:
         print("\nstopping …")
@@ -253,6 +263,25 @@ def run_all(argv=None) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         # the gateway first (no new requests), then the services, the store last
         supervisor.stop_all([["gateway"], [n for n in order if n not in ("gateway", "store")], ["store"]])
+
+
+def _seed_demo_city(url: str):
+    """The demo city, once (shared/demo_city.py: through the gateway's API), in a thread of its
+    own; a failure is reported and the system keeps running. Returns the thread."""
+    import threading
+
+    from shared.demo_city import seed_city
+
+    def seed():
+        def log(line):
+            print(line, flush=True)
+        try:
+            seed_city(url, log=log)
+        except Exception as exc:  # the system itself is fine: say what failed and go on
+            log(f"demo city: seeding stopped: {exc} (the next make run resumes it)")
+    thread = threading.Thread(target=seed, name="demo-city", daemon=True)
+    thread.start()
+    return thread
 
 
 def _raise_interrupt(signum, frame):
