@@ -13,6 +13,7 @@ from nameko.dependency_providers import Config
 
 from gateway.auth import Tokens
 from gateway.clients import Services
+from gateway.console import ConsoleRoutes
 from gateway.http import route
 from gateway.openapi import build_spec
 from gateway.routes.applications import ApplicationRoutes
@@ -33,7 +34,7 @@ except PackageNotFoundError:  # running from a source tree without install
     VERSION = "0.0.0"
 
 
-class GatewayService(DirectoryRoutes, ApplicationRoutes, StudioRoutes, LedgerRoutes):
+class GatewayService(DirectoryRoutes, ApplicationRoutes, StudioRoutes, LedgerRoutes, ConsoleRoutes):
     """Route groups are mixins (gateway/routes/*.py); nameko finds entry points on base classes."""
     name = "gateway"
 
