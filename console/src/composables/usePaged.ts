@@ -1,4 +1,4 @@
-import { reactive, ref } from 'vue'
+import { reactive, shallowRef, type Ref } from 'vue'
 import { showError } from '@/utils/errors'
 
 export interface Page<T> { items?: T[]; total?: number; page?: number; page_size?: number; pages?: number }
@@ -6,7 +6,7 @@ export interface Page<T> { items?: T[]; total?: number; page?: number; page_size
 /** A paged, filterable list: ``load`` gets page, page_size and the filters (empty ones left out). */
 export function usePaged<T, F extends Record<string, unknown>>(
   load: (query: Record<string, any>) => Promise<Page<T>>, filters: F, pageSize = 20) {
-  const items = ref<T[]>([]) as { value: T[] }
+  const items: Ref<T[]> = shallowRef<T[]>([])
   const state = reactive({ page: 1, pageSize, total: 0, loading: false, loaded: false })
   async function reload(page = state.page) {
     state.loading = true

@@ -1,0 +1,188 @@
+"""Browser tests of the console: Playwright for Python driving Debian's Chromium (never a
+downloaded browser) against the whole system, started from the built console/dist on a free
+port with its own RabbitMQ vhost and its own embedded store (never port 8000).
+
+Screenshots of each journey's key screens go to ``CONSOLE_SCREENSHOTS`` (default
+``test-output/console/<test name>/``).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from base64 import b64encode
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DIST = ROOT / "console" / "dist"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+RABBIT_API = os.environ.get("RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
+SHOTS = Path(os.environ.get("CONSOLE_SCREENSHOTS", ROOT / "test-output" / "console"))
+START_DAY = "2026-09-28"   # a Monday: a notice from today ends on 2026-10-09 (National Day between)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _rabbit(method: str, path: str, body=None) -> int:
+    creds = RABBIT_API.split("//", 1)[1].split("@")[0]
+    base = "http://" + RABBIT_API.split("@")[-1]
+    req = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body is not None else None,
+                                 headers={"Authorization": "Basic " + b64encode(creds.encode()).decode(),
+                                          "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return resp.status
+
+
+class RunningSystem:
+    def __init__(self, base_url: str, process: subprocess.Popen):
+        self.base_url = base_url
+        self.process = process
+
+    def set_today(self, day: str) -> None:
+        """Moves the services' clock (stand-in for the admin clock of DEMO_MODE)."""
+        self.process.stdin.write(f"today {day}\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        assert line.startswith("ok"), line
+
+
+def _wait_ready(url: str, process: subprocess.Popen, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    last = ""
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the system stopped (exit {process.returncode})")
+        try:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=3) as resp:
+                if json.load(resp).get("status") == "ready":
+                    return
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            last = str(exc)
+        time.sleep(0.5)
+    raise RuntimeError(f"the system did not become ready in {seconds:g} s: {last}")
+
+
+@pytest.fixture(scope="module")
+def console_system():
+    """The system as ``make run`` configures it (DEMO_MODE, demo users, embedded store), serving
+    the built console, on a free port and a vhost of its own; everything is stopped after."""
+    if not (DIST / "index.html").is_file():
+        pytest.fail("console/dist is not built: `make test` builds it (cd console && npm ci && npm run build)")
+    vhost = f"console-test-{uuid.uuid4().hex[:10]}"
+    _rabbit("PUT", f"/api/vhosts/{urllib.parse.quote(vhost, safe='')}")
+    _rabbit("PUT", f"/api/permissions/{urllib.parse.quote(vhost, safe='')}/guest",
+            {"configure": ".*", "write": ".*", "read": ".*"})
+    port = _free_port()
+    workdir = Path(tempfile.mkdtemp(prefix="console-test-"))
+    (workdir / "config.yaml").write_text("PASSWORD_HASH_FAST: true\nOUTBOX_POLL_SECONDS: 0.2\n"
+                                         "EVENT_RETRY_BASE_SECONDS: 0.2\n", encoding="utf-8")
+    env = dict(os.environ, AMQP_URI=f"amqp://guest:guest@127.0.0.1:5672/{urllib.parse.quote(vhost, safe='')}",
+               GATEWAY_HOST="127.0.0.1", GATEWAY_PORT=str(port), MONGO_URI="", DEMO_MODE="true",
+               CLOCK_TODAY=START_DAY, LOG_LEVEL="WARNING", SKILLMASTER_CONFIG=str(workdir / "config.yaml"),
+               CONSOLE_DIST=str(DIST))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    log = open(SHOTS / "system.log", "w")   # kept: a failing run can be looked at
+    process = subprocess.Popen([sys.executable, str(Path(__file__).with_name("system_process.py"))], cwd=ROOT,
+                               env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        assert process.stdout.readline().startswith("started")
+        _wait_ready(url, process, 90)
+        yield RunningSystem(url, process)
+    finally:
+        if process.poll() is None:
+            try:
+                process.stdin.write("stop\n")
+                process.stdin.flush()
+                process.wait(20)
+            except (OSError, subprocess.TimeoutExpired):
+                process.kill()
+                process.wait(5)
+        log.close()
+        try:
+            _rabbit("DELETE", f"/api/vhosts/{urllib.parse.quote(vhost, safe='')}")
+        except OSError:
+            pass
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+class Screen:
+    """A page logged in (or not) as one user, saving numbered screenshots for one test."""
+
+    def __init__(self, page, base_url: str, folder: Path):
+        self.page = page
+        self.base = base_url
+        self.folder = folder
+        self.n = 0
+        self.console_errors: list[str] = []
+        page.on("console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None)
+
+    def go(self, path: str):
+        self.page.goto(self.base + path)
+        return self
+
+    def shot(self, name: str) -> Path:
+        self.n += 1
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{self.n:02d}-{name}.png"
+        self.page.wait_for_load_state("networkidle")
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def login(self, user: str, password: str = "demo-pass"):
+        self.go("/login")
+        self.page.get_by_label("用户名").fill(user)
+        self.page.get_by_label("密码").fill(password)
+        self.page.get_by_role("button", name="登录").click()
+        self.page.wait_for_url(re.compile(r".*/(dashboard|studios)$"))
+        return self
+
+    def logout(self):
+        self.page.get_by_role("button", name="退出登录").click()
+        self.page.wait_for_url(re.compile(r".*/login$"))
+
+
+@pytest.fixture
+def screen(request, browser, console_system):
+    """A new browser context (its own sessionStorage) per call: screen("unit") etc."""
+    contexts = []
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+
+    def make(label: str = "main") -> Screen:
+        context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1440, "height": 900})
+        context.set_default_timeout(20_000)
+        contexts.append(context)
+        return Screen(context.new_page(), console_system.base_url, SHOTS / safe / label)
+
+    yield make
+    for context in contexts:
+        context.close()

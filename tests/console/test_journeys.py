@@ -1,0 +1,170 @@
+"""Journeys through the console only (Playwright + Debian's Chromium), one per kind of user, on
+the whole running system. Each saves screenshots of its key screens (see conftest.py)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.registry.forms import PDF, id_number
+
+pytestmark = pytest.mark.console
+
+CITY_MENU = ("首页看板", "拟认定排序", "资金对账", "工作日历", "死信队列", "服务状态", "用户管理", "单位管理")
+_found: dict[str, str] = {}
+
+
+def menu_texts(screen) -> list[str]:
+    return [t.strip() for t in screen.page.locator("[data-test=menu] .el-menu-item").all_inner_texts()]
+
+
+def fill_date(page, name: str, value: str):
+    field = page.locator(f"input[name='{name}']")
+    field.click()
+    field.fill(value)
+    field.press("Enter")
+
+
+def dialog_confirm(page):
+    page.locator("[data-test=dialog-confirm]").click()
+
+
+def expect_status(page, text: str):
+    expect(page.locator("[data-test=status]")).to_have_text(text)
+
+
+def test_unit_applies_district_recommends_centre_reviews_bureau_designates_unit_spends(screen, console_system):
+    """R-1…R-9 through the screens, then the 300,000 元 grant (R-21) and an expenditure with its
+    fixed-asset registration (R-22)."""
+    # -- the unit fills in 附件1, uploads the certificate and submits --------------------------
+    unit = screen("1-unit").login("demo-unit-a")
+    assert not set(menu_texts(unit)) & set(CITY_MENU), menu_texts(unit)
+    unit.shot("unit-home")
+    unit.page.get_by_role("menuitem", name="申报管理").click()
+    unit.page.locator("[data-test=new-application]").click()
+    page = unit.page
+    page.locator("input[name='master.name']").fill("郑师傅")
+    fill_date(page, "master.birth_month", "1975-03")
+    page.locator("input[name='master.id_number']").fill(id_number("1975-03-15", "M"))
+    page.locator("input[name='master.occupation']").fill("数控铣工（控制台）")
+    page.locator("input[name='master.certificate_no']").fill("ZS-2015-000777")
+    fill_date(page, "master.certificate_date", "2015-06-30")
+    page.locator("input[name='studio_address']").fill("北京市东城区和平里东街1号2号楼")
+    for i in range(3):
+        page.locator(f"input[name='team.{i}.name']").fill(f"队员{i + 1}")
+        page.locator(f"input[name='team.{i}.role']").fill("技术骨干")
+    for box in page.locator("[data-test=application-form] .el-checkbox").filter(has_text=re.compile("有|能提供")).all():
+        box.click()
+    unit.shot("application-form")
+    page.locator("[data-test=save-application]").click()
+    page.wait_for_url(re.compile(r".*/applications/[^/]+$"))
+    expect_status(page, "草稿")
+    application_url = page.url
+    page.locator("[data-test=file-input]").set_input_files(
+        {"name": "职业资格证书.pdf", "mimeType": "application/pdf", "buffer": PDF})
+    expect(page.locator("[data-test=materials]")).to_contain_text("职业资格证书.pdf")
+    unit.shot("application-draft-with-material")
+    page.locator("[data-test=submit]").click()
+    expect_status(page, "已提交")
+    unit.shot("application-submitted")
+
+    # -- the district recommends with its signed opinion --------------------------------------
+    district = screen("2-district").login("demo-dongcheng")
+    district.page.get_by_role("menuitem", name="申报管理").click()
+    expect(district.page.locator("[data-test=applications-table]")).to_contain_text("郑师傅")
+    district.shot("district-queue")
+    district.page.get_by_role("link", name=re.compile("郑师傅")).click()
+    district.page.locator("[data-test=recommend]").click()
+    district.page.locator("input[name='signed_by']").fill("东城区人社局 李科长")
+    dialog_confirm(district.page)
+    expect_status(district.page, "已推荐")
+    district.shot("district-recommended")
+
+    # -- the centre records the four review stages and starts the notice ----------------------
+    centre = screen("3-centre").login("demo-center")
+    centre.shot("centre-dashboard")
+    centre.page.get_by_role("menuitem", name="申报管理").click()
+    expect(centre.page.locator("[data-test=applications-table]")).to_contain_text("郑师傅")
+    centre.shot("centre-review-queue")
+    centre.page.get_by_role("link", name=re.compile("郑师傅")).click()
+    for stage, status in (("材料审核", "评审中"), ("实地考察", "评审中"), ("专家评审", "评审中"), ("综合评议", "拟认定")):
+        centre.page.locator("[data-test=review]").filter(has_text=stage).click()
+        dialog_confirm(centre.page)
+        expect(centre.page.locator(".el-steps")).to_be_visible()
+        expect_status(centre.page, status)
+    centre.page.locator("[data-test=start-notice]").click()
+    dialog_confirm(centre.page)
+    expect_status(centre.page, "公示中")
+    expect(centre.page.get_by_role("cell", name=re.compile("2026-09-28 至 2026-10-09"))).to_be_visible()
+    centre.shot("centre-notice-started")
+
+    # -- after the notice the bureau designates (the clock moved to the next working day) -----
+    console_system.set_today("2026-10-12")
+    bureau = screen("4-bureau").login("demo-bureau")
+    bureau.go(application_url.replace(console_system.base_url, ""))
+    bureau.page.locator("[data-test=designate]").click()
+    bureau.page.locator("input[name='note']").fill("经公示无异议，予以认定")
+    dialog_confirm(bureau.page)
+    expect_status(bureau.page, "已认定")
+    expect(bureau.page.get_by_text("牌匾编号")).to_be_visible()
+    bureau.shot("bureau-designated")
+    bureau.page.get_by_role("link", name="查看工作室").click()
+    bureau.page.wait_for_url(re.compile(r".*/studios/[^/]+$"))
+    studio_path = bureau.page.url.replace(console_system.base_url, "")
+    _found["dongcheng_studio"] = studio_path
+
+    # -- the unit sees the 300,000 元 grant and books an expenditure with a fixed asset ---------
+    unit.page.get_by_role("menuitem", name="我的工作室").click()
+    expect(unit.page.locator("[data-test=studios-table]")).to_contain_text("郑师傅")
+    unit.shot("unit-my-studios")
+    unit.go(studio_path + "?tab=account")
+    for _ in range(30):  # the grant is booked by the ledger from studio.designated
+        if unit.page.locator("[data-test=city-received]").count() and "300,000.00" in unit.page.locator("[data-test=city-received]").inner_text():
+            break
+        unit.page.wait_for_timeout(500)
+        unit.page.reload()
+    expect(unit.page.locator("[data-test=city-received]")).to_contain_text("300,000.00")
+    unit.shot("unit-account-granted")
+    unit.page.locator("[data-test=book-expenditure]").click()
+    form = unit.page.locator("[data-test=booking-form]")
+    form.locator("input[name='amount']").fill("12,800.00")
+    form.locator("input[name='memo']").fill("购置数控实训台")
+    expect(form.get_by_text("须登记固定资产")).to_be_visible()
+    form.locator("input[name='asset_tag']").fill("ZC-2026-001")
+    form.locator("input[name='asset_name']").fill("数控实训台")
+    form.locator("input[name='location']").fill("实训车间二层")
+    unit.shot("unit-booking-form")
+    unit.page.locator("[data-test=book-confirm]").click()
+    expect(unit.page.locator("[data-test=entries]")).to_contain_text("12,800.00")
+    expect(unit.page.locator("[data-test=balance]")).to_contain_text("287,200.00")
+    unit.shot("unit-account-after-expenditure")
+
+
+def test_another_district_opening_the_studio_by_url_sees_not_found(screen):
+    """Tenant scope: a studio of 东城区 opened by 海淀区 answers 404, shown as 未找到."""
+    path = _found.get("dongcheng_studio", "/studios/no-such-studio")
+    haidian = screen("haidian").login("demo-haidian")
+    haidian.go(path)
+    expect(haidian.page.locator("[data-test=not-found]")).to_contain_text("未找到")
+    haidian.shot("haidian-opens-dongcheng-studio")
+
+
+def test_a_unit_sees_no_city_menu_and_city_screens_are_not_found(screen):
+    unit = screen("unit").login("demo-unit-b")
+    texts = menu_texts(unit)
+    assert "我的工作室" in texts and "申报管理" in texts
+    assert not set(texts) & set(CITY_MENU), texts
+    unit.go("/dashboard")
+    expect(unit.page.get_by_role("main").get_by_text("未找到")).to_be_visible()
+    unit.shot("unit-opens-dashboard")
+
+
+def test_login_drops_the_token_on_401_and_unknown_paths_fall_back_to_the_app(screen, console_system):
+    page = screen("session").login("demo-center")
+    page.page.evaluate("sessionStorage.setItem('skillmaster.token', 'expired-token')")
+    page.go("/studios")
+    page.page.wait_for_url(re.compile(r".*/login\?.*"))
+    expect(page.page.get_by_text("登录已失效")).to_be_visible()
+    assert page.page.evaluate("sessionStorage.getItem('skillmaster.token')") is None
+    page.shot("login-after-401")
