@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast install topology bench lint clean
+.PHONY: run test test-fast test-console install topology bench lint clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) (Python 3.11): set PYTHON=/path/to/python3.11"; exit 1; }
@@ -18,20 +18,34 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# the web console (console/) is built when console/dist is missing or older than its sources;
+# without Node.js the script says what to do and the API runs anyway
 run: install
+	@sh console/scripts/ensure-built.sh
 	$(VENV)/bin/skillmaster-run
 
 topology: install
 	$(VENV)/bin/skillmaster-topology
 
 # `nameko test` applies eventlet's monkey patch before pytest imports anything.
+# The console's build (type check included) and its browser tests run too; the browser tests
+# (tests/console, Playwright) run in a pytest process of their own, without eventlet's patch.
+CONSOLE_TESTS = $(PY) tests/console/preflight.py && sh console/scripts/ensure-built.sh --always --required && \
+	$(PY) -m pytest -p no:cacheprovider -ra tests/console
+
 test: install
 	$(PY) tests/preflight.py
-	$(VENV)/bin/nameko test -p no:cacheprovider -ra $(PYTEST_ARGS)
+	$(VENV)/bin/nameko test -p no:cacheprovider -ra --ignore=tests/console $(PYTEST_ARGS)
+	$(CONSOLE_TESTS)
 
 test-fast: install
 	$(PY) tests/preflight.py
-	$(VENV)/bin/nameko test -p no:cacheprovider -m "not slow" $(PYTEST_ARGS)
+	$(VENV)/bin/nameko test -p no:cacheprovider -m "not slow" --ignore=tests/console $(PYTEST_ARGS)
+	$(CONSOLE_TESTS)
+
+test-console: install
+	$(PY) tests/preflight.py
+	$(CONSOLE_TESTS)
 
 bench: install
 	$(PY) tests/preflight.py

@@ -165,6 +165,6 @@ def test_login_drops_the_token_on_401_and_unknown_paths_fall_back_to_the_app(scr
     page.page.evaluate("sessionStorage.setItem('skillmaster.token', 'expired-token')")
     page.go("/studios")
     page.page.wait_for_url(re.compile(r".*/login\?.*"))
-    expect(page.page.get_by_text("登录已失效")).to_be_visible()
+    expect(page.page.locator(".el-alert__title")).to_have_text("登录已失效，请重新登录")
     assert page.page.evaluate("sessionStorage.getItem('skillmaster.token')") is None
     page.shot("login-after-401")

@@ -17,6 +17,7 @@ export function describe(e: unknown): string {
 }
 
 export function showError(e: unknown) {
+  if (e instanceof ApiError && e.status === 401) return  // the login page says it
   ElMessage({ type: 'error', message: describe(e), duration: 6000, showClose: true })
 }
 
