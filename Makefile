@@ -31,7 +31,7 @@ topology: install
 # The console's build (type check included) and its browser tests run too; the browser tests
 # (tests/console, Playwright) run in a pytest process of their own, without eventlet's patch.
 CONSOLE_TESTS = $(PY) tests/console/preflight.py && sh console/scripts/ensure-built.sh --always --required && \
-	$(PY) -m pytest -p no:cacheprovider -ra tests/console
+	node console/scripts/bundle-size.mjs && $(PY) -m pytest -p no:cacheprovider -ra tests/console
 
 test: install
 	$(PY) tests/preflight.py

@@ -14,6 +14,6 @@ export default defineConfig({
     Components({ resolvers: [ElementPlusResolver()], dts: 'src/components.d.ts' }),
   ],
   resolve: { alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) } },
-  build: { outDir: 'dist', assetsDir: 'assets', sourcemap: false, chunkSizeWarningLimit: 800 },
+  build: { outDir: 'dist', assetsDir: 'assets', sourcemap: false, manifest: true, chunkSizeWarningLimit: 800 },
   server: { proxy: { '/api': 'http://127.0.0.1:8000' } },
 })

@@ -94,6 +94,8 @@ class StaticRoute(HttpRequestHandler):
 
 
 def existing_file(dist: Path, path: str) -> Path | None:
+    if any(part.startswith(".") for part in path.split("/")):  # .vite/manifest.json and the like
+        return None
     joined = safe_join(str(dist), path)
     if joined is None:
         return None

@@ -54,8 +54,11 @@ def test_unit_applies_district_recommends_centre_reviews_bureau_designates_unit_
     for i in range(3):
         page.locator(f"input[name='team.{i}.name']").fill(f"队员{i + 1}")
         page.locator(f"input[name='team.{i}.role']").fill("技术骨干")
-    for box in page.locator("[data-test=application-form] .el-checkbox").filter(has_text=re.compile("有|能提供")).all():
+    conditions = page.locator("label.el-checkbox:has(input[name^='conditions.'])")
+    assert conditions.count() == 5
+    for box in conditions.all():
         box.click()
+    expect(page.locator("label.el-checkbox.is-checked:has(input[name^='conditions.'])")).to_have_count(5)
     unit.shot("application-form")
     page.locator("[data-test=save-application]").click()
     page.wait_for_url(re.compile(r".*/applications/[^/]+$"))
