@@ -171,3 +171,35 @@ def test_login_drops_the_token_on_401_and_unknown_paths_fall_back_to_the_app(scr
     expect(page.page.locator(".el-alert__title")).to_have_text("登录已失效，请重新登录")
     assert page.page.evaluate("sessionStorage.getItem('skillmaster.token')") is None
     page.shot("login-after-401")
+
+
+def test_finance_reconciles_the_year_and_exports_excel(screen):
+    """R-24: the year's reconciliation by tenant and studio, exported as .xlsx from the screen."""
+    finance = screen("finance").login("demo-finance")
+    assert "资金对账" in menu_texts(finance) and "申报管理" not in menu_texts(finance)
+    finance.page.get_by_role("menuitem", name="资金对账").click()
+    expect(finance.page.get_by_role("cell", name="全市合计")).to_be_visible()
+    if "dongcheng_studio" in _found:  # the journey above granted 300,000 元 in 2026
+        finance.page.locator(".el-input-number input").fill("2026")
+        finance.page.get_by_role("button", name="查询").click()
+        expect(finance.page.get_by_role("cell", name="300,000.00").first).to_be_visible()
+    finance.shot("finance-reconciliation")
+    with finance.page.expect_download() as download:
+        finance.page.locator("[data-test=export-reconciliation]").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+
+
+def test_admin_sees_readiness_dead_letters_and_the_api_reference(screen):
+    admin = screen("admin").login("demo-admin")
+    assert {"死信队列", "服务状态", "用户管理"} <= set(menu_texts(admin))
+    admin.page.get_by_role("menuitem", name="服务状态").click()
+    expect(admin.page.get_by_text("全部就绪")).to_be_visible()
+    admin.shot("admin-readiness")
+    admin.page.get_by_role("menuitem", name="死信队列").click()
+    expect(admin.page.get_by_text("多次重试仍失败的事件")).to_be_visible()
+    admin.page.get_by_role("menuitem", name="用户管理").click()
+    expect(admin.page.get_by_role("cell", name="demo-unit-a")).to_be_visible()
+    admin.shot("admin-users")
+    admin.go("/api/docs")
+    expect(admin.page.locator(".swagger-ui .info .title")).to_contain_text("Beijing Skill Master Studios")
+    admin.shot("api-docs")
