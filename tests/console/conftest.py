@@ -155,6 +155,12 @@ class Screen:
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{self.n:02d}-{name}.png"
         self.page.wait_for_load_state("networkidle")
+        try:  # loading masks gone and dialogs closed (their fade-out finished)
+            self.page.wait_for_function(
+                "() => ![...document.querySelectorAll('.el-loading-mask, .el-overlay')]"
+                ".some(e => e.getClientRects().length > 0 && getComputedStyle(e).opacity !== '0')", timeout=5000)
+        except Exception:  # a screenshot of a busy page is still worth having
+            pass
         self.page.screenshot(path=str(path), full_page=True)
         return path
 
