@@ -25,6 +25,11 @@ class PrincipalSchema(StrictSchema):
     unit_id = fields.String(allow_none=True)
 
 
+class AuthenticatedSchema(PrincipalSchema):
+    """What ``authenticate`` answers: the principal and the user's display name."""
+    display_name = fields.String()
+
+
 class TokenSchema(StrictSchema):
     access_token = fields.String()
     token_type = fields.String()
@@ -40,6 +45,9 @@ class TenantSchema(StrictSchema):
     code = fields.String(allow_none=True, validate=validate.Length(max=20))
     authority = fields.String(validate=validate.Length(max=200),
                               metadata={"description": "the supervising authority's name (主管部门)"})
+
+
+    created_at = fields.DateTime(dump_only=True)
 
 
 class TenantCreateSchema(TenantSchema):
@@ -60,6 +68,7 @@ class UnitSchema(StrictSchema):
     contact = fields.String(load_default="", validate=validate.Length(max=100))
     phone = fields.String(load_default="", validate=validate.Length(max=40))
     created_at = fields.DateTime(dump_only=True)
+    created_by = fields.String(dump_only=True)
 
     @validates("credit_code")
     def _credit_code(self, value, **kwargs):
@@ -78,6 +87,9 @@ class UserSchema(StrictSchema):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     tenant_id = fields.String(allow_none=True, load_default=None)
     unit_id = fields.String(allow_none=True, load_default=None)
+    # output: what a user record shows (its password hash is never named, so never dumped)
+    created_at = fields.DateTime(dump_only=True)
+    created_by = fields.String(dump_only=True)
 
 
 TenantPageSchema = page_of(TenantSchema)
@@ -301,6 +313,11 @@ class MaterialSchema(Schema):
     sha256 = fields.String()
     uploaded_by = fields.String()
     uploaded_at = fields.DateTime()
+
+
+class MaterialFileSchema(MaterialSchema):
+    """A material with its content (a download)."""
+    content_b64 = fields.String()
 
 
 class MaterialListSchema(Schema):
