@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -52,16 +53,17 @@ def _rabbit(method: str, path: str, body=None) -> int:
 
 
 class RunningSystem:
-    def __init__(self, base_url: str, process: subprocess.Popen):
+    def __init__(self, base_url: str, amqp_uri: str, process: subprocess.Popen):
         self.base_url = base_url
+        self.amqp_uri = amqp_uri
         self.process = process
 
     def set_today(self, day: str) -> None:
-        """Moves the services' clock (stand-in for the admin clock of DEMO_MODE)."""
-        self.process.stdin.write(f"today {day}\n")
-        self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        assert line.startswith("ok"), line
+        """Moves every service's clock (DEMO_MODE, admin): shared/clock.py's set_clock."""
+        done = subprocess.run([sys.executable, str(Path(__file__).with_name("move_clock.py")), self.amqp_uri, day],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert json.loads(done.stdout.strip().splitlines()[-1])["today"] == day, done.stdout
 
 
 def _wait_ready(url: str, process: subprocess.Popen, seconds: float) -> None:
@@ -94,27 +96,28 @@ def console_system():
     workdir = Path(tempfile.mkdtemp(prefix="console-test-"))
     (workdir / "config.yaml").write_text("PASSWORD_HASH_FAST: true\nOUTBOX_POLL_SECONDS: 0.2\n"
                                          "EVENT_RETRY_BASE_SECONDS: 0.2\n", encoding="utf-8")
-    env = dict(os.environ, AMQP_URI=f"amqp://guest:guest@127.0.0.1:5672/{urllib.parse.quote(vhost, safe='')}",
-               GATEWAY_HOST="127.0.0.1", GATEWAY_PORT=str(port), MONGO_URI="", DEMO_MODE="true",
-               CLOCK_TODAY=START_DAY, LOG_LEVEL="WARNING", SKILLMASTER_CONFIG=str(workdir / "config.yaml"),
-               CONSOLE_DIST=str(DIST))
+    amqp_uri = f"amqp://guest:guest@127.0.0.1:5672/{urllib.parse.quote(vhost, safe='')}"
+    env = dict(os.environ, AMQP_URI=amqp_uri, GATEWAY_HOST="127.0.0.1", GATEWAY_PORT=str(port), MONGO_URI="",
+               DEMO_MODE="true", CLOCK_TODAY=START_DAY, LOG_LEVEL="WARNING",
+               SKILLMASTER_CONFIG=str(workdir / "config.yaml"), CONSOLE_DIST=str(DIST))
+    env.pop("CLOCK_NOW", None)
     SHOTS.mkdir(parents=True, exist_ok=True)
     log = open(SHOTS / "system.log", "w")   # kept: a failing run can be looked at
-    process = subprocess.Popen([sys.executable, str(Path(__file__).with_name("system_process.py"))], cwd=ROOT,
-                               env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, text=True)
+    # exactly what `make run` starts (skillmaster-run: topology, the five services and the
+    # gateway as processes of their own, demo data), in a process group of its own
+    process = subprocess.Popen([str(Path(sys.executable).with_name("skillmaster-run"))], cwd=ROOT, env=env,
+                               stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        assert process.stdout.readline().startswith("started")
-        _wait_ready(url, process, 90)
-        yield RunningSystem(url, process)
+        _wait_ready(url, process, 120)
+        yield RunningSystem(url, amqp_uri, process)
     finally:
         if process.poll() is None:
+            process.send_signal(signal.SIGTERM)   # skillmaster-run stops its children in order
             try:
-                process.stdin.write("stop\n")
-                process.stdin.flush()
-                process.wait(20)
-            except (OSError, subprocess.TimeoutExpired):
-                process.kill()
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)   # the group this fixture started
                 process.wait(5)
         log.close()
         try:
