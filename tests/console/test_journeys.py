@@ -203,3 +203,21 @@ def test_admin_sees_readiness_dead_letters_and_the_api_reference(screen):
     admin.go("/api/docs")
     expect(admin.page.locator(".swagger-ui .info .title")).to_contain_text("Beijing Skill Master Studios")
     admin.shot("api-docs")
+
+
+def test_unit_downloads_the_template_and_an_unfilled_workbook_shows_its_problems_by_cell(screen, tmp_path):
+    """附件1 as a workbook: the template downloads, and an import with errors lists each bad cell."""
+    unit = screen("unit-workbook").login("demo-unit-b")
+    unit.page.get_by_role("menuitem", name="申报管理").click()
+    with unit.page.expect_download() as download:
+        unit.page.get_by_role("button", name="下载申报模板").click()
+    template = tmp_path / download.value.suggested_filename
+    download.value.save_as(template)
+    assert template.suffix == ".xlsx" and template.stat().st_size > 1000
+    unit.page.locator("[data-test=file-input]").set_input_files(str(template))
+    problems = unit.page.locator(".errors-table")
+    expect(problems).to_contain_text("上传失败")
+    expect(problems.locator("tbody tr").first).to_be_visible()
+    assert problems.locator("tbody tr").count() >= 3
+    expect(problems).to_contain_text("必须填写")
+    unit.shot("workbook-problems-by-cell")

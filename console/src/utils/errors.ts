@@ -6,11 +6,11 @@ const STATUS_WORDS: Record<number, string> = {
   413: '文件或内容过大', 415: '文件类型不符', 422: '校验未通过', 503: '服务暂不可用，请稍后重试',
 }
 
-export function describe(e: unknown): string {
+export function describe(e: unknown, withFields = true): string {
   if (e instanceof ApiError) {
     const head = STATUS_WORDS[e.status] || `错误 ${e.status}`
     const rule = e.problem.rule ? `（规则 ${e.problem.rule}）` : ''
-    const fields = e.problem.errors ? Object.entries(flatten(e.problem.errors)).map(([k, v]) => `${k}: ${v}`).join('；') : ''
+    const fields = withFields && e.problem.errors ? Object.entries(flatten(e.problem.errors)).map(([k, v]) => `${k}: ${v}`).join('；') : ''
     return [head + rule, e.problem.detail, fields].filter(Boolean).join('：')
   }
   return e instanceof Error ? e.message : String(e)
