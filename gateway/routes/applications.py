@@ -13,6 +13,7 @@ from gateway.routes.directory import PAGING
 import services.registry.schemas as registry
 from shared.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, FINANCE, TENANT, UNIT
+from shared.uploads import send_upload
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CITY = (CITY_CENTER, CITY_BUREAU)
@@ -24,8 +25,8 @@ FILTERS = {**PAGING, "year": ("integer", "the year of the call for applications"
            "kind": ("string", "new_studio or lead_change")}
 
 
-def read_upload(request, limit: int) -> tuple[str, str]:
-    """(file name, base64 content) of the multipart field ``file``; 413 past ``limit`` bytes."""
+def read_upload(request, limit: int) -> tuple[str, bytes]:
+    """(file name, content) of the multipart field ``file``; 413 past ``limit`` bytes."""
     if request.mimetype != "multipart/form-data":
         raise UnsupportedMediaType(f"send the file as multipart/form-data (field 'file'), not {request.mimetype or 'nothing'}")
     try:
@@ -39,7 +40,7 @@ def read_upload(request, limit: int) -> tuple[str, str]:
     content = upload.stream.read(limit + 1)
     if len(content) > limit:
         raise PayloadTooLarge(f"the file is larger than {limit} bytes ({limit // (1024 * 1024)} MB)", limit=limit)
-    return upload.filename or "", base64.b64encode(content).decode("ascii")
+    return upload.filename or "", content
 
 
 def file_response(content_b64: str, content_type: str, filename: str) -> Response:
@@ -80,8 +81,9 @@ class ApplicationRoutes:
            summary="Import a filled application template (.xlsx) as a draft; problems are named by cell",
            response=registry.ApplicationSchema, status=201, idempotent_key=True)
     def import_application(self, request):
-        _, content = read_upload(request, int(self.config["MAX_UPLOAD_BYTES"]))
-        return self.services.registry.import_application(content, idempotency_key=idempotency_key(request))
+        filename, content = read_upload(request, int(self.config["MAX_UPLOAD_BYTES"]))
+        upload_id = send_upload(self.services.registry, content, kind="application_workbook", filename=filename)
+        return self.services.registry.import_application(upload_id, idempotency_key=idempotency_key(request))
 
     @route("GET", APP, summary="One application (the master's ID number is masked except for the city)",
            tags=["applications"], response=registry.ApplicationSchema)
@@ -101,7 +103,8 @@ class ApplicationRoutes:
            responses={413: "The file is larger than 10 MB", 415: "Not a PDF, JPEG or PNG by its content"})
     def add_material(self, request, application_id):
         filename, content = read_upload(request, int(self.config["MAX_UPLOAD_BYTES"]))
-        return self.services.registry.add_material(application_id, request.args.get("kind", ""), filename, content)
+        upload_id = send_upload(self.services.registry, content, kind="material", filename=filename)
+        return self.services.registry.add_material(application_id, request.args.get("kind", ""), upload_id)
 
     @route("GET", f"{APP}/materials", summary="An application's materials", tags=["applications"],
            response=registry.MaterialListSchema)

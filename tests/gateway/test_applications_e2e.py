@@ -326,6 +326,20 @@ def test_a_forged_pdf_is_refused_with_415(system):
     assert system.get(f"/api/v1/applications/{app['id']}/materials", "demo-unit-a").json()["items"] == []
 
 
+def test_a_large_material_travels_in_chunks_and_downloads_intact(system):
+    """Issue 13: a file reaches the registry as a chunked upload (shared/uploads.py), never whole in
+    one RPC message; the registry holds nothing once the material is stored."""
+    app = system.post("/api/v1/applications", "demo-unit-a", json=new_form()).json()
+    content = forms.PDF + bytes(range(256)) * 4096                 # just over 1 MiB: five chunks
+    resp = upload(system, app["id"], content, name="大证书.pdf")
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["size"] == len(content)
+    got = system.get(f"/api/v1/applications/{app['id']}/materials/{resp.json()['id']}", "demo-unit-a")
+    assert got.status_code == 200 and got.content == content
+    db = container_db(registry_container(system))
+    assert db["uploads"].count_documents({"filename": "大证书.pdf"}) == 0    # taken once, then removed
+
+
 def test_an_11_mb_file_is_refused_with_413(system):
     app = system.post("/api/v1/applications", "demo-unit-a", json=new_form()).json()
     eleven = forms.PDF + b"0" * (11 * 1024 * 1024 - len(forms.PDF))

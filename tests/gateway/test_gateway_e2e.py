@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from services.registry.domain.credit_code import check_digit
+from services.registry.contract import check_digit
 
 DEMO_ROLES = {
     "demo-admin": "admin", "demo-center": "city_center", "demo-bureau": "city_bureau",

@@ -17,6 +17,7 @@ from services.registry.storage import INDEXES, SCOPES, STUDIOS
 from shared.events import new_event
 from shared.principal import CITY_BUREAU, CITY_CENTER, TENANT, UNIT, Principal
 from shared.storage import Store, ensure_indexes
+from shared.uploads import send_upload
 from tests.registry import forms
 
 UNIT_A = Principal("demo-unit-a", UNIT, "dongcheng", "unit-dc-jinggong")
@@ -52,11 +53,19 @@ class Harness:
         self.today = dt.date.fromisoformat(day)
         return self
 
+    def upload(self, principal: Principal, content: bytes, filename: str = "file",
+               kind: str = "material") -> str:
+        """Send ``content`` in chunks as ``principal`` (shared/uploads.py); the upload id."""
+        return send_upload(self.as_(principal), content, kind=kind, filename=filename)
+
+    def workbook(self, principal: Principal, content: bytes) -> str:
+        return self.upload(principal, content, "申报表.xlsx", "application_workbook")
+
     # -- walking the path ----------------------------------------------------------------
     def draft(self, form: dict | None = None, unit: Principal = UNIT_A, materials=("certificate",)) -> dict:
         app = self.as_(unit).create_application(form or forms.application())
         for kind in materials:
-            self.as_(unit).add_material(app["id"], kind, f"{kind}.pdf", b64(forms.PDF))
+            self.as_(unit).add_material(app["id"], kind, self.upload(unit, forms.PDF, f"{kind}.pdf"))
         return self.as_(unit).get_application(app["id"])
 
     def submitted(self, form=None, unit=UNIT_A) -> dict:

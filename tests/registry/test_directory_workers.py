@@ -4,7 +4,7 @@ import pytest
 from argon2 import PasswordHasher
 from nameko.testing.services import worker_factory
 
-from services.registry.domain.credit_code import check_digit
+from services.registry.contract import check_digit
 from services.registry.storage.directory import upsert_reference
 from services.registry.domain.reference import reference_tenants
 from services.registry.service import RegistryService
