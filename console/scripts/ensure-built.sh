@@ -22,9 +22,9 @@ command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || need_node
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' || need_node
 if [ "$always" = 0 ] && [ -f dist/index.html ] && \
    [ -z "$(find src public index.html package.json package-lock.json vite.config.ts tsconfig.json scripts \
-            ../gateway ../services -newer dist/index.html \( -path '*/src/api/*' -o -name '*.pyc' \) -prune -o \
+            ../gateway ../shared ../services \( -path '*/src/api/*' -o -name '*.pyc' -o -name 'auto-imports.d.ts' -o -name 'components.d.ts' \) -prune -o \
             \( -name '*.ts' -o -name '*.vue' -o -name '*.css' -o -name '*.html' -o -name '*.json' -o -name '*.mjs' \
-               -o -name '*.svg' -o -path '../gateway/*.py' -o -name 'schemas.py' \) -type f -print 2>/dev/null | head -1)" ]; then
+               -o -name '*.svg' -o -path '../gateway/*.py' -o -path '../shared/*.py' -o -name 'schemas.py' -o -name 'contract.py' \) -type f -newer dist/index.html -print 2>/dev/null | head -1)" ]; then
   exit 0
 fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
