@@ -183,18 +183,23 @@ class Screen:
 @pytest.fixture
 def screen(request, browser, console_system):
     """A new browser context (its own sessionStorage) per call: screen("unit") etc."""
-    contexts = []
+    contexts, screens = [], []
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
 
     def make(label: str = "main") -> Screen:
         context = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1440, "height": 900})
         context.set_default_timeout(20_000)
         contexts.append(context)
-        return Screen(context.new_page(), console_system.base_url, SHOTS / safe / label)
+        made = Screen(context.new_page(), console_system.base_url, SHOTS / safe / label)
+        screens.append(made)
+        return made
 
     yield make
     for context in contexts:
         context.close()
+    # the pages run under the gateway's Content-Security-Policy: nothing may have been refused
+    refused = [e for s in screens for e in s.console_errors if "Content Security Policy" in e]
+    assert not refused, refused
 
 
 def _eventlet_patched() -> bool:

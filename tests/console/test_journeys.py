@@ -187,6 +187,9 @@ def test_finance_reconciles_the_year_and_exports_excel(screen):
     with finance.page.expect_download() as download:
         finance.page.locator("[data-test=export-reconciliation]").click()
     assert download.value.suggested_filename.endswith(".xlsx")
+    finance.page.get_by_role("menuitem", name="首页看板").click()
+    expect(finance.page.locator("[data-test=studio-count]")).not_to_have_text("")
+    finance.shot("finance-dashboard")
 
 
 def test_admin_sees_readiness_dead_letters_and_the_api_reference(screen):

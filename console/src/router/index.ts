@@ -7,7 +7,7 @@ const ALL = ['unit', 'tenant', 'city_center', 'city_bureau', 'finance', 'admin']
 // meta.menu: shown in the side menu (only to meta.roles); every screen is its own chunk.
 export const screens: RouteRecordRaw[] = [
   { path: 'dashboard', name: 'dashboard', component: () => import('@/views/DashboardView.vue'),
-    meta: { title: '首页看板', menu: true, icon: 'DataAnalysis', roles: CITY } },
+    meta: { title: '首页看板', menu: true, icon: 'DataAnalysis', roles: [...CITY, 'tenant'] } },
   { path: 'studios', name: 'studios', component: () => import('@/views/StudiosView.vue'),
     meta: { title: '工作室', menu: true, icon: 'OfficeBuilding', roles: ALL } },
   { path: 'studios/:id', name: 'studio', component: () => import('@/views/StudioDetailView.vue'),
