@@ -28,6 +28,10 @@ topology: install
 	$(VENV)/bin/skillmaster-topology
 
 # `nameko test` applies eventlet's monkey patch before pytest imports anything.
+# Coverage (pytest-cov, eventlet-aware: pyproject [tool.coverage]) is printed after the run;
+# the floors of shared/ and each service's domain/ (tests/coverage_floors.py) are enforced
+# on a whole run (PYTEST_ARGS empty) and only reported on a narrowed one.
+COVERAGE_FLOORS = $(PY) tests/coverage_floors.py $(if $(strip $(PYTEST_ARGS)),--report-only)
 # The console's build (type check included) and its browser tests run too; the browser tests
 # (tests/console, Playwright) run in a pytest process of their own, without eventlet's patch.
 CONSOLE_TESTS = $(PY) tests/console/preflight.py && sh console/scripts/ensure-built.sh --always --required && \
@@ -35,12 +39,14 @@ CONSOLE_TESTS = $(PY) tests/console/preflight.py && sh console/scripts/ensure-bu
 
 test: install
 	$(PY) tests/preflight.py
-	$(VENV)/bin/nameko test -p no:cacheprovider -ra --ignore=tests/console $(PYTEST_ARGS)
+	$(VENV)/bin/nameko test -p no:cacheprovider -ra --cov --cov-report= --ignore=tests/console $(PYTEST_ARGS)
+	$(COVERAGE_FLOORS)
 	$(CONSOLE_TESTS)
 
 test-fast: install
 	$(PY) tests/preflight.py
-	$(VENV)/bin/nameko test -p no:cacheprovider -m "not slow" --ignore=tests/console $(PYTEST_ARGS)
+	$(VENV)/bin/nameko test -p no:cacheprovider -m "not slow" --cov --cov-report= --ignore=tests/console $(PYTEST_ARGS)
+	$(COVERAGE_FLOORS)
 	$(CONSOLE_TESTS)
 
 test-console: install
@@ -52,7 +58,7 @@ bench: install
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .coverage .coverage.*
 
 lint: install
 	$(VENV)/bin/ruff check --select F,E9 shared services gateway bench tests

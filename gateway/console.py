@@ -118,24 +118,14 @@ def file_answer(request, found: Path, cache: str) -> Response:
     return response
 
 
-static_route = StaticRoute.decorator
+# The console's rules: the index, any other path (history mode), the API reference and its files.
+CONSOLE_RULES = ("/", "/<path:path>", "/api/docs", "/api/docs/<path:path>")
 
 
-class ConsoleRoutes:
-    """The console's pages and files, and the API reference (no worker runs these methods)."""
-
-    @static_route("GET", "/")
-    def console_index(self, request):  # pragma: no cover - answered by StaticRoute
-        raise NotImplementedError
-
-    @static_route("GET", "/<path:path>")
-    def console_file(self, request, path):  # pragma: no cover
-        raise NotImplementedError
-
-    @static_route("GET", "/api/docs")
-    def console_api_docs(self, request):  # pragma: no cover
-        raise NotImplementedError
-
-    @static_route("GET", "/api/docs/<path:path>")
-    def console_api_docs_file(self, request, path):  # pragma: no cover
-        raise NotImplementedError
+def console_pages(fn):
+    """Decorate one gateway method: registers a ``StaticRoute`` per console rule on it (the
+    method itself never runs; the API's routes stay in gateway/routing.py's RouteTable)."""
+    from nameko.extensions import register_entrypoint
+    for url in CONSOLE_RULES:
+        register_entrypoint(fn, StaticRoute("GET", url))
+    return fn

@@ -9,8 +9,9 @@ import sys
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     from gateway.openapi import build_spec
-    from gateway.service import VERSION, GatewayService
-    text = json.dumps(build_spec(GatewayService, VERSION), ensure_ascii=False, indent=1, sort_keys=True)
+    from gateway.routes.health import VERSION
+    from gateway.service import ROUTES
+    text = json.dumps(build_spec(ROUTES, VERSION), ensure_ascii=False, indent=1, sort_keys=True)
     if argv:
         with open(argv[0], "w", encoding="utf-8") as out:
             out.write(text + "\n")

@@ -1,117 +1,54 @@
 """gateway: the one HTTP door. Thin routes: read the request, call a service, answer.
 
-Authentication, roles, body limits, problem+json and request logging live in the ``route``
-entrypoint (gateway/http.py); tenant scoping is enforced again by every service.
+Routes live in route groups (gateway/routes/<group>.py, one class each, see gateway/routing.py);
+``ROUTES`` registers them. Authentication, roles, body limits, problem+json and request logging
+live in the entrypoint (gateway/http.py); tenant scoping is enforced again by every service.
 """
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-import eventlet
-from kombu import Connection
 from nameko.dependency_providers import Config
 
 from gateway.auth import Tokens
 from gateway.clients import Services
-from gateway.console import ConsoleRoutes
-from gateway.http import route
-from gateway.openapi import build_spec
+from gateway.console import console_pages
+from gateway.routes.admin import AdminRoutes
 from gateway.routes.applications import ApplicationRoutes
+from gateway.routes.auth import AuthRoutes
 from gateway.routes.directory import DirectoryRoutes
+from gateway.routes.health import HealthRoutes
 from gateway.routes.ledger import LedgerRoutes
+from gateway.routes.reporting import ReportingRoutes
 from gateway.routes.studios import StudioRoutes
-import services.registry.schemas as registry
-from shared.errors import ValidationFailed
+from gateway.routing import RouteTable
 from shared.logs import EntrypointLogger
-from shared.principal import ADMIN, Principal
-from shared.schemas import load
 
-SERVICE_NAMES = ("registry", "reporting", "supervision", "assessment", "ledger")
+# Every route group, one line each. Raises RouteClash if two share a route name or method and path.
+ROUTES = RouteTable(
+    HealthRoutes,
+    AuthRoutes,
+    AdminRoutes,
+    DirectoryRoutes,
+    ApplicationRoutes,
+    StudioRoutes,
+    LedgerRoutes,
+    ReportingRoutes,
+)
 
-try:
-    VERSION = version("skillmaster")
-except PackageNotFoundError:  # running from a source tree without install
-    VERSION = "0.0.0"
 
-
-class GatewayService(DirectoryRoutes, ApplicationRoutes, StudioRoutes, LedgerRoutes, ConsoleRoutes):
-    """Route groups are mixins (gateway/routes/*.py); nameko finds entry points on base classes."""
+class GatewayService:
     name = "gateway"
+    route_table = ROUTES
 
     config = Config()
     services = Services()
     tokens = Tokens()
     entrypoint_log = EntrypointLogger()
 
-    # -- health and docs --------------------------------------------------------------
-    @route("GET", "/healthz", public=True, summary="Liveness: the gateway process answers", tags=["health"])
-    def healthz(self, request):
-        return {"status": "ok"}
+    @ROUTES.entrypoint
+    def dispatch(self, route, request, **path_values):
+        """Every route's worker: run its handler on a group instance bound to this worker."""
+        return route.handler(route.group(self), request, **path_values)
 
-    @route("GET", "/readyz", public=True, tags=["health"],
-           summary="Readiness: broker reachable and every service answers ping within 2 s",
-           responses={503: "Not ready: the body names what does not answer"})
-    def readyz(self, request):
-        config_timeout = float(self.config.get("READY_PING_TIMEOUT_SECONDS", 2))
-        report = {"broker": self._broker_reachable(), "services": {}}
-        pool = eventlet.GreenPool(len(SERVICE_NAMES))
-
-        def ping(name):
-            try:
-                return name, self.services.call(name, "ping", timeout=config_timeout)
-            except Exception as exc:  # any failure means "not ready": say which and why
-                return name, {"status": "unavailable", "detail": str(getattr(exc, "detail", exc))}
-
-        for name, answer in pool.imap(ping, SERVICE_NAMES):
-            report["services"][name] = answer
-        down = [n for n, a in report["services"].items() if a.get("status") != "ok"]
-        ready = report["broker"] == "ok" and not down
-        report["status"] = "ready" if ready else "not ready"
-        if down:
-            report["unavailable"] = down
-        return (200 if ready else 503), report
-
-    def _broker_reachable(self) -> str:
-        try:
-            with Connection(self.config["AMQP_URI"], connect_timeout=2) as conn:
-                conn.ensure_connection(max_retries=1, timeout=2)
-            return "ok"
-        except Exception as exc:
-            return f"unreachable: {exc}"
-
-    @route("GET", "/api/v1/openapi.json", public=True, summary="This API's OpenAPI 3 document", tags=["health"])
-    def openapi(self, request):
-        return build_spec(type(self), VERSION)
-
-    # -- auth -------------------------------------------------------------------------
-    @route("POST", "/api/v1/auth/token", public=True, body=registry.LoginSchema, response=registry.TokenSchema,
-           summary="Log in with user name and password; returns a bearer token and your principal",
-           tags=["auth"], responses={401: "Wrong user name or password"})
-    def token(self, request):
-        credentials = load(registry.LoginSchema(), request.body_json)
-        principal = self.services.registry.authenticate(**credentials)
-        issued = self.tokens(Principal(user=principal["user"], role=principal["role"],
-                                       tenant_id=principal["tenant_id"], unit_id=principal["unit_id"]))
-        return {**issued, "principal": principal}
-
-    @route("GET", "/api/v1/me", summary="Who you are (your principal)", tags=["auth"],
-           response=registry.PrincipalSchema)
-    def me(self, request):
-        p = request.principal
-        return {"user": p.user, "role": p.role, "tenant_id": p.tenant_id, "unit_id": p.unit_id}
-
-    # -- operations -------------------------------------------------------------------
-    @route("GET", "/api/v1/admin/dead-letters", tags=["admin"], roles=(ADMIN,),
-           summary="Events parked after failing every retry, all services (up to 500 each)")
-    def list_dead_letters(self, request):
-        items = []
-        for name in SERVICE_NAMES:
-            items.extend(self.services.call(name, "list_dead_letters", page_size=500)["items"])
-        return {"items": items, "total": len(items)}
-
-    @route("POST", "/api/v1/admin/dead-letters/<service>/<dead_letter_id>/replay", tags=["admin"],
-           roles=(ADMIN,), summary="Send a parked event to its handler again (after the cause is fixed)")
-    def replay_dead_letter(self, request, service, dead_letter_id):
-        if service not in SERVICE_NAMES:
-            raise ValidationFailed("unknown service", errors={"service": f"one of {', '.join(SERVICE_NAMES)}"})
-        return self.services.call(service, "replay_dead_letter", dead_letter_id)
+    @console_pages
+    def console(self, request, **path_values):
+        """The web console's files and the API reference (gateway/console.py; answered without a worker)."""

@@ -8,7 +8,7 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from gateway.console import IMMUTABLE, StaticRoute, secure
+from gateway.console import CONSOLE_RULES, IMMUTABLE, StaticRoute, secure
 
 
 @pytest.fixture
@@ -63,3 +63,11 @@ def test_api_docs_and_the_not_built_page(dist, tmp_path_factory):
     empty = tmp_path_factory.mktemp("empty")
     resp = answer(empty, "/")
     assert resp.status_code == 503 and "控制台尚未构建".encode() in resp.get_data()
+
+
+def test_the_gateway_registers_every_console_rule_beside_the_api_routes():
+    from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
+    from gateway.service import GatewayService
+    pages = getattr(GatewayService.console, ENTRYPOINT_EXTENSIONS_ATTR)
+    assert sorted(p.url for p in pages) == sorted(CONSOLE_RULES)
+    assert all(isinstance(p, StaticRoute) and p.method == "GET" for p in pages)

@@ -8,7 +8,6 @@ import datetime as dt
 import io
 import itertools
 import json
-import time
 import uuid
 
 import pytest
@@ -18,6 +17,7 @@ from openpyxl import load_workbook
 from services.registry.dependencies import Clock
 from shared.storage import container_db
 from tests.registry import forms
+from tests.support.waiting import wait_for
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _OCCUPATIONS = itertools.count(1)
@@ -165,25 +165,15 @@ def _walk_the_path(system, subscriber):
 
 
 def _receive(subscriber, match, seconds: float = 20.0) -> dict:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    def next_match():
         message = subscriber.get(no_ack=True)
-        if message is None:
-            time.sleep(0.1)
-            continue
-        payload = message.payload if isinstance(message.payload, dict) else json.loads(message.body)
-        if match(payload):
-            return payload
-    raise AssertionError(f"no matching event within {seconds} s")
-
-
-def _eventually(check, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
+        while message is not None:
+            payload = message.payload if isinstance(message.payload, dict) else json.loads(message.body)
+            if match(payload):
+                return payload
+            message = subscriber.get(no_ack=True)
+        return None
+    return wait_for(next_match, seconds, 0.1, message="a matching event")
 
 
 # -- refusals, each naming its rule ------------------------------------------------------
@@ -485,7 +475,7 @@ def _nobody_subscribes(system):
             assert revoked["data"]["studio_id"] == studio_id
             studios = container_db(registry_container(system))["studios"]
             # the relay removes an event after the broker's confirm, which may come just after delivery
-            assert _eventually(lambda: [e["type"] for e in studios.find_one({"_id": studio_id})["_outbox"]]
+            assert wait_for(lambda: [e["type"] for e in studios.find_one({"_id": studio_id})["_outbox"]]
                                == ["studio.changed"])
         finally:
             subscriber.delete()
