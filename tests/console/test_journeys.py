@@ -224,3 +224,26 @@ def test_unit_downloads_the_template_and_an_unfilled_workbook_shows_its_problems
     assert problems.locator("tbody tr").count() >= 3
     expect(problems).to_contain_text("必须填写")
     unit.shot("workbook-problems-by-cell")
+
+
+def test_unit_uploads_an_annual_report_workbook_with_errors_and_gets_the_marked_workbook(screen, tmp_path):
+    """R-10/R-11: the studio's annual-report template, uploaded unfilled, answers its problems by
+    cell and a link to the same workbook with those cells marked."""
+    if "dongcheng_studio" not in _found:
+        pytest.skip("needs the studio designated by the first journey")
+    unit = screen("unit-reports").login("demo-unit-a")
+    unit.go(_found["dongcheng_studio"] + "?tab=reports")
+    expect(unit.page.locator("[data-test=report-rows]")).to_contain_text("年度计划")
+    with unit.page.expect_download() as download:
+        unit.page.get_by_role("button", name="下载年度报告模板").click()
+    template = tmp_path / download.value.suggested_filename
+    download.value.save_as(template)
+    unit.page.locator("[data-test=file-input]").nth(1).set_input_files(str(template))
+    problems = unit.page.locator(".errors-table")
+    expect(problems).to_contain_text("上传失败")
+    assert problems.locator("tbody tr").count() >= 1
+    unit.shot("annual-report-cell-problems")
+    if unit.page.locator("[data-test=error-workbook]").count():
+        with unit.page.expect_download() as marked:
+            unit.page.locator("[data-test=error-workbook]").click()
+        assert marked.value.suggested_filename.endswith(".xlsx")
