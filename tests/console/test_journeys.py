@@ -11,7 +11,7 @@ from tests.registry.forms import PDF, id_number
 
 pytestmark = pytest.mark.console
 
-CITY_MENU = ("首页看板", "拟认定排序", "资金对账", "工作日历", "死信队列", "服务状态", "用户管理", "单位管理")
+CITY_MENU = ("首页看板", "年度报告", "拟认定排序", "资金对账", "工作日历", "死信队列", "服务状态", "用户管理", "单位管理")
 _found: dict[str, str] = {}
 
 
@@ -203,6 +203,11 @@ def test_admin_sees_readiness_dead_letters_and_the_api_reference(screen):
     admin.page.get_by_role("menuitem", name="用户管理").click()
     expect(admin.page.get_by_role("cell", name="demo-unit-a")).to_be_visible()
     admin.shot("admin-users")
+    admin.page.get_by_role("menuitem", name="年度报告").click()
+    with admin.page.expect_download() as listed:
+        admin.page.locator("[data-test=export-reports]").click()
+    assert listed.value.suggested_filename.endswith(".xlsx")
+    admin.shot("admin-reports")
     admin.go("/api/docs")
     expect(admin.page.locator(".swagger-ui .info .title")).to_contain_text("Beijing Skill Master Studios")
     admin.shot("api-docs")

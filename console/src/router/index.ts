@@ -20,6 +20,8 @@ export const screens: RouteRecordRaw[] = [
     meta: { title: '修改申报表', roles: ['unit'] } },
   { path: 'applications/:id', name: 'application', component: () => import('@/views/ApplicationDetailView.vue'),
     meta: { title: '申报详情', roles: ['unit', 'tenant', 'city_center', 'city_bureau', 'admin', 'finance'] } },
+  { path: 'reports', name: 'reports', component: () => import('@/views/ReportsView.vue'),
+    meta: { title: '年度报告', menu: true, icon: 'Tickets', roles: ['tenant', 'city_center', 'city_bureau', 'admin'] } },
   { path: 'shortlist', name: 'shortlist', component: () => import('@/views/ShortlistView.vue'),
     meta: { title: '拟认定排序', menu: true, icon: 'Sort', roles: ['city_center', 'city_bureau', 'admin', 'finance'] } },
   { path: 'ledger', name: 'ledger', component: () => import('@/views/LedgerView.vue'),
