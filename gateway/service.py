@@ -13,12 +13,14 @@ from gateway.clients import Services
 from gateway.console import console_pages
 from gateway.routes.admin import AdminRoutes
 from gateway.routes.applications import ApplicationRoutes
+from gateway.routes.assessment import AssessmentRoutes
 from gateway.routes.auth import AuthRoutes
 from gateway.routes.directory import DirectoryRoutes
 from gateway.routes.health import HealthRoutes
 from gateway.routes.ledger import LedgerRoutes
 from gateway.routes.reporting import ReportingRoutes
 from gateway.routes.studios import StudioRoutes
+from gateway.routes.supervision import SupervisionRoutes
 from gateway.routing import RouteTable
 from shared.logs import EntrypointLogger
 
@@ -31,7 +33,9 @@ ROUTES = RouteTable(
     ApplicationRoutes,
     StudioRoutes,
     LedgerRoutes,
+    AssessmentRoutes,
     ReportingRoutes,
+    SupervisionRoutes,
 )
 
 

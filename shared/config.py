@@ -24,6 +24,9 @@ ENV_KEYS: dict[str, Any] = {
     "RABBIT_API_URI": str,
     "MONGO_URI": str,
     "MONGO_DB_PREFIX": str,
+    "DATA_DIR": str,        # make run: the embedded store's data and the run's state live here
+    "STORE_PORT": int,      # make run: the embedded store's port (0: a free one)
+    "RUN_STATE_FILE": str,  # set by make run: the supervisor's process counts, shown by /readyz
     "GATEWAY_HOST": str,
     "GATEWAY_PORT": int,
     "JWT_SECRET": str,
@@ -37,6 +40,7 @@ ENV_KEYS: dict[str, Any] = {
     "OUTBOX_POLL_SECONDS": float,
     "EVENT_RETRY_LIMIT": int,
     "EVENT_RETRY_BASE_SECONDS": float,
+    "REMINDER_CHECK_SECONDS": float,      # supervision's reminder timer
     "BOOTSTRAP_ADMIN_PASSWORD": str,
     "CLOCK_NOW": str,     # every service's clock starts here (ISO 8601 with offset), shared/clock.py
     "CLOCK_TODAY": str,   # alias: a date (YYYY-MM-DD), 09:00 Beijing time that day

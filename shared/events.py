@@ -24,11 +24,12 @@ REPORT_RETURNED = ("reporting", "report.returned")
 REPORT_ACCEPTED = ("reporting", "report.accepted")
 SUMMARY_SUBMITTED = ("supervision", "summary.submitted")
 ASSESSMENT_GRADED = ("assessment", "assessment.graded")    # excellent → 200,000 CNY bonus
+ASSESSMENT_REVOCATION_REQUESTED = ("assessment", "assessment.revocation_requested")  # R-18 → registry
 
 CLOCK_MOVED = ("clock", "clock.moved")                       # DEMO_MODE: the clock moved (shared/clock.py)
 
 ALL_EVENTS = (STUDIO_DESIGNATED, STUDIO_REVOKED, STUDIO_CHANGED, REPORT_SUBMITTED,
-              SUMMARY_SUBMITTED, ASSESSMENT_GRADED)
+              SUMMARY_SUBMITTED, ASSESSMENT_GRADED, ASSESSMENT_REVOCATION_REQUESTED)
 
 
 # -- contracts: what each event's ``data`` carries ----------------------------------------
@@ -89,6 +90,23 @@ class AssessmentGradedData(_Data):
     grade = fields.String(required=True, validate=validate.OneOf(("excellent", "pass", "fail")))
     graded_on = fields.Date(required=True)
     published_on = fields.Date(required=True)
+    year = fields.Integer()
+    score = fields.Float()                   # the combined score (0-100)
+    published_at = fields.AwareDateTime()
+    rubric_version = fields.Integer()
+    national_recommendation = fields.Boolean()   # R-17
+
+
+class AssessmentRevocationRequestedData(_Data):
+    """A failed re-assessment (R-18): registry records a revocation request on this ground (R-20)."""
+    round_id = fields.String(required=True)
+    studio_id = fields.String(required=True)
+    tenant_id = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    ground = fields.String(required=True)    # failed_after_rectification
+    reason = fields.String(required=True)
+    requested_on = fields.Date(required=True)
+    score = fields.Float()
 
 
 class _ReportData(_Data):
@@ -129,10 +147,60 @@ CONTRACTS: dict[str, type[Schema]] = {
     STUDIO_CHANGED[1]: StudioChangedData,
     STUDIO_REVOKED[1]: StudioRevokedData,
     ASSESSMENT_GRADED[1]: AssessmentGradedData,
+    ASSESSMENT_REVOCATION_REQUESTED[1]: AssessmentRevocationRequestedData,
     REPORT_SUBMITTED[1]: ReportSubmittedData,
     REPORT_RETURNED[1]: ReportReturnedData,
     REPORT_ACCEPTED[1]: ReportAcceptedData,
 }
+
+
+# -- supervision (issue 16): the events it publishes (agreed with reporting and assessment) --
+SUMMARY_DUE_SOON = ("supervision", "summary.due_soon")     # 7 and 1 days before the due date, once each
+SUMMARY_OVERDUE = ("supervision", "summary.overdue")       # the day after, once
+REPORT_DUE_SOON = ("supervision", "report.due_soon")       # a unit's plan/results, once each
+REPORT_OVERDUE = ("supervision", "report.overdue")
+
+
+class SummarySubmittedData(_Data):
+    summary_id = fields.String(required=True)
+    tenant_id = fields.String(required=True)
+    year = fields.Integer(required=True)
+    version = fields.Integer(required=True)
+    submitted_at = fields.AwareDateTime(required=True)
+    due_on = fields.Date(required=True)                 # Asia/Shanghai
+    late_days = fields.Integer(required=True)           # 0 when on time (R-12)
+
+
+class SummaryDueSoonData(_Data):
+    tenant_id = fields.String(required=True)
+    year = fields.Integer(required=True)
+    due_on = fields.Date(required=True)
+    days_left = fields.Integer(required=True)
+
+
+class SummaryOverdueData(_Data):
+    tenant_id = fields.String(required=True)
+    year = fields.Integer(required=True)
+    due_on = fields.Date(required=True)
+
+
+class ReportReminderData(_Data):
+    studio_id = fields.String(required=True)
+    tenant_id = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    year = fields.Integer(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(("plan", "results")))
+    due_on = fields.Date(required=True)
+    days_left = fields.Integer()                        # report.due_soon only
+
+
+CONTRACTS.update({
+    SUMMARY_SUBMITTED[1]: SummarySubmittedData,
+    SUMMARY_DUE_SOON[1]: SummaryDueSoonData,
+    SUMMARY_OVERDUE[1]: SummaryOverdueData,
+    REPORT_DUE_SOON[1]: ReportReminderData,
+    REPORT_OVERDUE[1]: ReportReminderData,
+})
 
 
 class EventContractBroken(ValidationFailed):

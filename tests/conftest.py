@@ -4,7 +4,9 @@ Run through ``make test`` (``nameko test``, which applies eventlet's monkey patc
 """
 from __future__ import annotations
 
+import os
 import socket
+from contextlib import contextmanager
 from urllib.parse import quote
 
 import pytest
@@ -12,6 +14,7 @@ import requests
 
 from shared.config import load_config, service_names
 from shared.principal import Principal
+from tests.support.wire_store import WireStore, unique_prefix
 
 SERVICE_PATHS = load_config(environ={})["SERVICES"]      # config SERVICES: name -> module:Class
 SERVICE_NAMES = tuple(service_names(load_config(environ={})))  # the services behind the gateway
@@ -23,10 +26,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def wire_store():
+    """One MongoDB-wire server for the session (or the one TEST_MONGO_URI names)."""
+    if os.environ.get("TEST_MONGO_URI", "").startswith("mongodb"):
+        yield os.environ["TEST_MONGO_URI"]
+        return
+    store = WireStore()
+    os.environ["TEST_MONGO_URI"] = store.uri
+    try:
+        yield store.uri
+    finally:
+        del os.environ["TEST_MONGO_URI"]
+        store.stop()
+
+
 def make_config(amqp_uri: str, **overrides) -> dict:
+    """Config for services under test: the session's wire store, database names of their own."""
     config = load_config(environ={})
     config.update({
-        "AMQP_URI": amqp_uri, "MONGO_URI": "", "DEMO_MODE": True, "PASSWORD_HASH_FAST": True,
+        "AMQP_URI": amqp_uri, "MONGO_URI": os.environ.get("TEST_MONGO_URI", ""),
+        "MONGO_DB_PREFIX": unique_prefix(), "DEMO_MODE": True, "PASSWORD_HASH_FAST": True,
         "OUTBOX_POLL_SECONDS": 0.2, "EVENT_RETRY_BASE_SECONDS": 0.2, "RPC_TIMEOUT_SECONDS": 5,
         "LOG_LEVEL": "WARNING",
     })
@@ -85,14 +105,17 @@ class Api:
         return self.request("POST", path, as_user, **kw)
 
 
-@pytest.fixture(scope="module")
-def system(module_vhost):
-    """All five services and the gateway, running on one vhost for the module."""
+@contextmanager
+def running_system(amqp_uri_or_config, classes=None):
+    """The given service classes (default: every one of config SERVICES, gateway included) running
+    on one vhost (an AMQP URI, or a config from ``make_config``); yields an ``Api`` on the gateway
+    (``.config``, ``.runner``)."""
     from nameko.runners import ServiceRunner
     from shared.topology import declare_topology
 
-    config = make_config(module_vhost)
-    classes = service_classes()
+    config = (amqp_uri_or_config if isinstance(amqp_uri_or_config, dict)
+              else make_config(amqp_uri_or_config))
+    classes = service_classes() if classes is None else classes
     declare_topology(config["AMQP_URI"], classes)
     runner = ServiceRunner(config)
     for cls in classes:
@@ -101,8 +124,17 @@ def system(module_vhost):
     api = Api(f"http://127.0.0.1:{config['GATEWAY_PORT']}")
     api.config = config
     api.runner = runner
-    yield api
-    runner.kill()
+    try:
+        yield api
+    finally:
+        runner.kill()
+
+
+@pytest.fixture(scope="module")
+def system(module_vhost):
+    """All five services and the gateway, running on one vhost for the module."""
+    with running_system(module_vhost) as api:
+        yield api
 
 
 def principal(role: str, tenant_id=None, unit_id=None, user=None) -> Principal:

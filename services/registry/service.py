@@ -12,7 +12,9 @@ from services.registry.storage import applications, directory, holidays, materia
 from services.registry.contract import LEAD_CHANGE
 from services.registry.storage import INDEXES, OUTBOX_COLLECTIONS, SCOPES, USERS
 from shared.errors import UnsupportedMediaType, ValidationFailed
-from shared.inbox import Inbox
+from nameko.events import event_handler
+from shared.events import ASSESSMENT_REVOCATION_REQUESTED
+from shared.inbox import AlreadyApplied, Inbox
 from shared.outbox import Outbox
 from shared.caller import Caller
 from shared.rpc import rpc
@@ -255,6 +257,15 @@ class RegistryService(UploadReceiver, ServiceBase):
         decided = studios.decide_revocation(self.store, self.clock.today(), studio_id, request_id, decision,
                                             self.outbox.event)
         return schemas.RevocationRequestSchema().dump(decided)
+
+    @event_handler(*ASSESSMENT_REVOCATION_REQUESTED, requeue_on_error=True)
+    def on_assessment_revocation_requested(self, payload):
+        """R-18: a failed re-assessment → a revocation request on that ground (R-20), applied once."""
+        return self.inbox.apply(payload, self._revocation_requested)
+
+    def _revocation_requested(self, event):
+        if not studios.request_revocation_from_assessment(self.store.as_system(event["type"]), event):
+            raise AlreadyApplied()
 
     # -- calendar ------------------------------------------------------------------------
     @rpc

@@ -99,8 +99,10 @@ def console_system():
     amqp_uri = f"amqp://guest:guest@127.0.0.1:5672/{urllib.parse.quote(vhost, safe='')}"
     env = dict(os.environ, AMQP_URI=amqp_uri, GATEWAY_HOST="127.0.0.1", GATEWAY_PORT=str(port), MONGO_URI="",
                DEMO_MODE="true", CLOCK_TODAY=START_DAY, LOG_LEVEL="WARNING",
-               SKILLMASTER_CONFIG=str(workdir / "config.yaml"), CONSOLE_DIST=str(DIST))
+               SKILLMASTER_CONFIG=str(workdir / "config.yaml"), CONSOLE_DIST=str(DIST),
+               DATA_DIR=str(workdir / "data"))   # a store of its own, emptied afterwards
     env.pop("CLOCK_NOW", None)
+    env.pop("STORE_PORT", None)
     SHOTS.mkdir(parents=True, exist_ok=True)
     log = open(SHOTS / "system.log", "w")   # kept: a failing run can be looked at
     # exactly what `make run` starts (skillmaster-run: topology, the five services and the

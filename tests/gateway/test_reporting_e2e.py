@@ -163,8 +163,12 @@ def test_R11_on_time_late_and_missing_by_moving_the_clock_and_a_revoked_studio_o
     late = api.post(plan + "/submit", "demo-unit-b").json()["report"]
     assert late["timeliness"] == "late" and late["versions"][0]["late_days"] == 2
     move_clock(api, f"{YEAR}-12-05")
-    rows = {r["studio_id"]: r for r in api.get(f"/api/v1/reports?year={YEAR}&page_size=500", "demo-center")
-            .json()["items"]}
+
+    def revocation_applied():   # studio.revoked may wait for its designation and come back on a retry
+        rows = {r["studio_id"]: r for r in api.get(f"/api/v1/reports?year={YEAR}&page_size=500", "demo-center")
+                .json()["items"]}
+        return rows if rows[DC3]["results"] is None else None
+    rows = wait_for(revocation_applied, 30, 0.2, message="reporting to apply DC3's revocation")
     assert rows[DC3]["plan"]["timeliness"] == "missing"             # revoked Oct 1: owed the plan
     assert rows[DC3]["results"] is None                              # but no results after its revocation
     assert rows[DC2]["results"]["timeliness"] == "missing"

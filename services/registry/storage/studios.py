@@ -324,6 +324,37 @@ def create_revocation(store: Store, studio_id: str, data: dict) -> dict:
     return render_revocation(doc, principal)
 
 
+def request_revocation_from_assessment(store: Store, event: dict) -> bool:
+    """``assessment.revocation_requested`` (R-18: failed after rectification) → a revocation request
+    on that ground (R-20), as if the tenant had filed it; the city bureau decides it as any other.
+    Applied once: the request's id comes from the round and the studio. Returns False when there
+    is nothing to do (the studio is revoked already, or has an open request that stands)."""
+    data = event["data"]
+    sid, request_id = data["studio_id"], f"assessment:{data['round_id']}:{data['studio_id']}"
+    coll = store.scoped(REVOCATIONS)
+    if coll.find_one({"_id": request_id}) is not None:
+        return False
+    studio = store.scoped(STUDIOS).find_one({"_id": sid})
+    if studio is None:
+        raise NotFound(f"studio {sid} not found")
+    if studio["status"] != ACTIVE:
+        return False
+    if data["ground"] not in contract.REVOCATION_GROUNDS:     # a poison event: retried, then parked
+        raise ValidationFailed(f"unknown R-20 ground {data['ground']!r}", errors={"data.ground": "not a ground"})
+    principal = store.principal
+    reason = str(data.get("reason") or contract.REVOCATION_GROUNDS[data["ground"]])
+    doc = {"_id": request_id, "studio_id": sid, "tenant_id": studio["tenant_id"], "unit_id": studio["unit_id"],
+           "ground": data["ground"], "reason": reason, "status": workflow.RV_REQUESTED, "revoked_on": None,
+           "decision_note": None, "rev": 0, "source": {"assessment_round_id": data["round_id"]},
+           "history": [_history(principal, "request", None, workflow.RV_REQUESTED, reason)],
+           "created_by": principal.user, "created_at": _now(), "_open_key": sid}
+    try:
+        coll.insert(doc)
+    except Conflict:
+        return False          # this request (a second delivery) or an open one of the tenant stands
+    return True
+
+
 def list_revocations(store: Store, studio_id: str) -> dict:
     get(store, studio_id)
     principal = store.principal
