@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast install topology bench lint clean clean-data
+.PHONY: run test test-fast test-console install topology bench lint clean clean-data
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) (Python 3.11): set PYTHON=/path/to/python3.11"; exit 1; }
@@ -18,7 +18,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# the web console (console/) is built when console/dist is missing or older than its sources;
+# without Node.js the script says what to do and the API runs anyway
 run: install
+	@sh console/scripts/ensure-built.sh
 	$(VENV)/bin/skillmaster-run
 
 topology: install
@@ -29,16 +32,26 @@ topology: install
 # the floors of shared/ and each service's domain/ (tests/coverage_floors.py) are enforced
 # on a whole run (PYTEST_ARGS empty) and only reported on a narrowed one.
 COVERAGE_FLOORS = $(PY) tests/coverage_floors.py $(if $(strip $(PYTEST_ARGS)),--report-only)
+# The console's build (type check included) and its browser tests run too; the browser tests
+# (tests/console, Playwright) run in a pytest process of their own, without eventlet's patch.
+CONSOLE_TESTS = $(PY) tests/console/preflight.py && sh console/scripts/ensure-built.sh --always --required && \
+	node console/scripts/bundle-size.mjs && $(PY) -m pytest -p no:cacheprovider -ra tests/console
 
 test: install
 	$(PY) tests/preflight.py
-	$(VENV)/bin/nameko test -p no:cacheprovider -ra --cov --cov-report= $(PYTEST_ARGS)
+	$(VENV)/bin/nameko test -p no:cacheprovider -ra --cov --cov-report= --ignore=tests/console $(PYTEST_ARGS)
 	$(COVERAGE_FLOORS)
+	$(CONSOLE_TESTS)
 
 test-fast: install
 	$(PY) tests/preflight.py
-	$(VENV)/bin/nameko test -p no:cacheprovider -m "not slow" --cov --cov-report= $(PYTEST_ARGS)
+	$(VENV)/bin/nameko test -p no:cacheprovider -m "not slow" --cov --cov-report= --ignore=tests/console $(PYTEST_ARGS)
 	$(COVERAGE_FLOORS)
+	$(CONSOLE_TESTS)
+
+test-console: install
+	$(PY) tests/preflight.py
+	$(CONSOLE_TESTS)
 
 bench: install
 	$(PY) tests/preflight.py

@@ -10,6 +10,7 @@ from nameko.dependency_providers import Config
 
 from gateway.auth import Tokens
 from gateway.clients import Services
+from gateway.console import console_pages
 from gateway.routes.admin import AdminRoutes
 from gateway.routes.applications import ApplicationRoutes
 from gateway.routes.assessment import AssessmentRoutes
@@ -53,3 +54,7 @@ class GatewayService:
     def dispatch(self, route, request, **path_values):
         """Every route's worker: run its handler on a group instance bound to this worker."""
         return route.handler(route.group(self), request, **path_values)
+
+    @console_pages
+    def console(self, request, **path_values):
+        """The web console's files and the API reference (gateway/console.py; answered without a worker)."""

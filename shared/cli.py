@@ -312,6 +312,7 @@ def _print_welcome(url: str, demo: bool) -> None:
     print(f"""
 ================================================================
  Skill Master Studios (北京市技能大师工作室) is running
+   Console:  {url}/          API docs: {url}/api/docs
    API:      {url}/api/v1
    OpenAPI:  {url}/api/v1/openapi.json
    Health:   {url}/healthz   Ready: {url}/readyz""")
