@@ -98,7 +98,7 @@ def console_system():
                                          "EVENT_RETRY_BASE_SECONDS: 0.2\n", encoding="utf-8")
     amqp_uri = f"amqp://guest:guest@127.0.0.1:5672/{urllib.parse.quote(vhost, safe='')}"
     env = dict(os.environ, AMQP_URI=amqp_uri, GATEWAY_HOST="127.0.0.1", GATEWAY_PORT=str(port), MONGO_URI="",
-               DEMO_MODE="true", CLOCK_TODAY=START_DAY, LOG_LEVEL="WARNING",
+               DEMO_MODE="true", DEMO_CITY="false", CLOCK_TODAY=START_DAY, LOG_LEVEL="WARNING",
                SKILLMASTER_CONFIG=str(workdir / "config.yaml"), CONSOLE_DIST=str(DIST),
                DATA_DIR=str(workdir / "data"))   # a store of its own, emptied afterwards
     env.pop("CLOCK_NOW", None)
