@@ -17,7 +17,7 @@ def test_district_builds_and_submits_its_annual_summary_r12(screen):
     district.page.locator("[data-test=build-summary]").click()
     status = district.page.locator("[data-test=summary-status]")
     expect(status).to_contain_text("草稿")
-    district.page.locator("[data-test=narrative-overview] textarea").fill("本年度各工作室运行平稳。")
+    district.page.locator("textarea[data-test=narrative-overview]").fill("本年度各工作室运行平稳。")
     district.shot("summary-draft")
     district.page.locator("[data-test=submit-summary]").click()
     district.page.locator(".el-message-box").get_by_role("button", name="报送").click()
