@@ -32,3 +32,12 @@ def test_notifications_page_opens_from_the_header(screen):
     district.page.wait_for_url(re.compile(r".*/notifications$"))
     expect(district.page.locator("[data-test=notifications]")).to_be_visible()
     district.shot("notifications")
+
+
+def test_centre_previews_who_is_due_before_opening_an_assessment_round_r14(screen):
+    centre = screen("centre-assessment").login("demo-center")
+    centre.go("/assessment")
+    expect(centre.page.locator("[data-test=rounds]")).to_be_visible()
+    centre.page.locator("[data-test=new-round]").click()
+    expect(centre.page.get_by_text(re.compile(r"应考核 \d+ 个"))).to_be_visible()
+    centre.shot("due-preview")
