@@ -41,3 +41,15 @@ def test_centre_previews_who_is_due_before_opening_an_assessment_round_r14(scree
     centre.page.locator("[data-test=new-round]").click()
     expect(centre.page.get_by_text(re.compile(r"应考核 \d+ 个"))).to_be_visible()
     centre.shot("due-preview")
+
+
+def test_district_opens_its_inspections_and_the_form_to_record_one_r12(screen):
+    district = screen("district-inspections").login("demo-dongcheng")
+    district.go("/supervision")
+    expect(district.page.locator("[data-test=inspections]")).to_be_visible()
+    district.page.locator("[data-test=new-inspection]").click()
+    dialog = district.page.get_by_role("dialog", name="登记监督检查")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="添加整改事项").click()
+    expect(dialog.get_by_placeholder("整改要求")).to_be_visible()
+    district.shot("inspection-form")
