@@ -21,6 +21,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from gateway.auth import principal_from_request
+from gateway.contract import check_request
+from gateway.security import secure_headers
+from gateway.server import ProblemWebServer
 from gateway.problems import problem_response
 from shared.errors import BadRequest, Forbidden, PayloadTooLarge, UnsupportedMediaType
 from shared.logs import log_event
@@ -32,6 +35,7 @@ JSON, UPLOAD, NONE = "json", "upload", None
 
 
 class ApiRoute(HttpRequestHandler):
+    server = ProblemWebServer()  # problem+json and security headers where no route runs too
     def __init__(self, method: str, url: str, *, summary: str, tags=(), roles=None, public=False,
                  body=None, body_kind=None, response=None, status: int = 200, query=None,
                  produces=("application/json",), responses=None, idempotent_key=False, **kwargs):
@@ -64,6 +68,7 @@ class ApiRoute(HttpRequestHandler):
                     raise Forbidden(f"role {principal.role!r} may not {self.method} {self.url}; "
                                     f"allowed: {', '.join(self.roles)}")
                 context_data[PRINCIPAL_KEY] = principal.to_header()
+            check_request(self.query, request.args, request.headers, idempotent_key=self.idempotent_key)
             request.principal = principal
             request.request_id = request_id
             request.body_json = self._read_body(request, config)
@@ -76,6 +81,7 @@ class ApiRoute(HttpRequestHandler):
         except Exception as exc:
             response = problem_response(exc, request_id)
         response.headers["X-Request-Id"] = request_id
+        secure_headers(response)
         log_event(log, "request", method=request.method, path=request.path, status=response.status_code,
                   duration_ms=round((time.monotonic() - started) * 1000, 2), request_id=request_id,
                   user=principal.user if principal else None, role=principal.role if principal else None)

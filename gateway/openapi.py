@@ -7,10 +7,29 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
+from gateway.contract import IDEMPOTENCY_KEY_MAX, as_param
 from gateway.http import JSON, UPLOAD, ApiRoute
 from shared.schemas import ProblemSchema
 
-_PARAM = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
+_PARAM = re.compile(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
+_TYPED_PARAM = re.compile(r"<(?:([a-z]+)(?:\(([^)]*)\))?:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
+
+
+def path_parameters(url: str) -> list[dict]:
+    """The path's parameters; werkzeug's ``int(min=…,max=…)`` converter is documented as such."""
+    params = []
+    for converter, arguments, name in _TYPED_PARAM.findall(url):
+        schema: dict = {"type": "string", "minLength": 1, "maxLength": 200}
+        if converter == "int":
+            schema = {"type": "integer"}
+            for argument in filter(None, (a.strip() for a in arguments.split(","))):
+                key, _, value = argument.partition("=")
+                if key in ("min", "max"):
+                    schema["minimum" if key == "min" else "maximum"] = int(value)
+        elif converter == "any":
+            schema = {"type": "string", "enum": [a.strip().strip("'\"") for a in arguments.split(",")]}
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return params
 
 ERROR_STATUSES = {
     "400": "Malformed request (not JSON, bad encoding)",
@@ -21,6 +40,7 @@ ERROR_STATUSES = {
     "413": "Body too large",
     "415": "Wrong media type",
     "422": "Valid JSON that breaks the schema or a rule (the rule id is given)",
+    "429": "Refused for a while (too many failed logins); Retry-After says how long",
     "503": "A service or the broker is unavailable; safe to retry",
 }
 
@@ -50,14 +70,14 @@ def build_spec(service_cls, version: str) -> dict:
     for name, route in routes_of(service_cls):
         op: dict = {"operationId": name, "summary": route.summary, "tags": list(route.tags) or ["misc"],
                     "responses": {}}
-        params = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                  for p in _PARAM.findall(route.url)]
-        for qname, (qtype, qdesc) in route.query.items():
-            params.append({"name": qname, "in": "query", "required": False,
-                           "schema": {"type": qtype}, "description": qdesc})
+        params = path_parameters(route.url)
+        for qname, declared in route.query.items():
+            declared = as_param(declared)
+            params.append({"name": qname, "in": "query", "required": declared["required"],
+                           "schema": declared["schema"], "description": declared["description"]})
         if route.idempotent_key:
             params.append({"name": "Idempotency-Key", "in": "header", "required": False,
-                           "schema": {"type": "string", "maxLength": 200},
+                           "schema": {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX},
                            "description": "the same key with the same body returns the first result; "
                                           "with another body 409"})
         if params:
@@ -77,12 +97,16 @@ def build_spec(service_cls, version: str) -> dict:
             ok["content"] = {"application/json": {"schema": {"type": "object"}}}
         op["responses"][str(route.status)] = ok
         for status, text in route.extra_responses.items():
-            op["responses"][str(status)] = {"description": text}
+            if isinstance(text, dict):  # a whole response object
+                op["responses"][str(status)] = text
+            else:
+                op["responses"][str(status)] = ({"description": text, "content": problem} if int(status) >= 400
+                                                else {"description": text})
         if not route.public:
             op["security"] = [{"bearer": []}]
             statuses = ["400", "401", "403", "404", "409", "413", "415", "422", "503"]
         else:
-            statuses = ["400", "422", "503"] if route.body_kind else ["503"]
+            statuses = ["400", "413", "415", "422", "503"] if route.body_kind else ["503"]
         for status in statuses:
             op["responses"].setdefault(status, {"description": ERROR_STATUSES[status], "content": problem})
         if route.roles:

@@ -19,8 +19,9 @@ from gateway.routes.applications import ApplicationRoutes
 from gateway.routes.directory import DirectoryRoutes
 from gateway.routes.ledger import LedgerRoutes
 from gateway.routes.studios import StudioRoutes
+from gateway.security import LoginThrottle
 import services.registry.schemas as registry
-from shared.errors import ValidationFailed
+from shared.errors import Unauthenticated, ValidationFailed
 from shared.logs import EntrypointLogger
 from shared.principal import ADMIN, Principal
 from shared.schemas import load
@@ -40,6 +41,7 @@ class GatewayService(DirectoryRoutes, ApplicationRoutes, StudioRoutes, LedgerRou
     config = Config()
     services = Services()
     tokens = Tokens()
+    login_attempts = LoginThrottle()
     entrypoint_log = EntrypointLogger()
 
     # -- health and docs --------------------------------------------------------------
@@ -49,7 +51,8 @@ class GatewayService(DirectoryRoutes, ApplicationRoutes, StudioRoutes, LedgerRou
 
     @route("GET", "/readyz", public=True, tags=["health"],
            summary="Readiness: broker reachable and every service answers ping within 2 s",
-           responses={503: "Not ready: the body names what does not answer"})
+           responses={503: {"description": "Not ready: the body names what does not answer",
+                                "content": {"application/json": {"schema": {"type": "object"}}}}})
     def readyz(self, request):
         config_timeout = float(self.config.get("READY_PING_TIMEOUT_SECONDS", 2))
         report = {"broker": self._broker_reachable(), "services": {}}
@@ -85,10 +88,19 @@ class GatewayService(DirectoryRoutes, ApplicationRoutes, StudioRoutes, LedgerRou
     # -- auth -------------------------------------------------------------------------
     @route("POST", "/api/v1/auth/token", public=True, body=registry.LoginSchema, response=registry.TokenSchema,
            summary="Log in with user name and password; returns a bearer token and your principal",
-           tags=["auth"], responses={401: "Wrong user name or password"})
+           tags=["auth"], responses={401: "Wrong user name or password",
+                                     429: "Too many failed logins for this user or from this address: "
+                                          "refused for a while (Retry-After), at most 15 minutes"})
     def token(self, request):
         credentials = load(registry.LoginSchema(), request.body_json)
-        principal = self.services.registry.authenticate(**credentials)
+        address = request.remote_addr or "unknown"
+        self.login_attempts.check(credentials["username"], address)
+        try:
+            principal = self.services.registry.authenticate(**credentials)
+        except Unauthenticated:
+            eventlet.sleep(self.login_attempts.failed(credentials["username"], address))
+            raise
+        self.login_attempts.succeeded(credentials["username"])
         issued = self.tokens(Principal(user=principal["user"], role=principal["role"],
                                        tenant_id=principal["tenant_id"], unit_id=principal["unit_id"]))
         return {**issued, "principal": principal}
@@ -108,7 +120,7 @@ class GatewayService(DirectoryRoutes, ApplicationRoutes, StudioRoutes, LedgerRou
             items.extend(self.services.call(name, "list_dead_letters", page_size=500)["items"])
         return {"items": items, "total": len(items)}
 
-    @route("POST", "/api/v1/admin/dead-letters/<service>/<dead_letter_id>/replay", tags=["admin"],
+    @route("POST", f"/api/v1/admin/dead-letters/<any({','.join(SERVICE_NAMES)}):service>/<dead_letter_id>/replay", tags=["admin"],
            roles=(ADMIN,), summary="Send a parked event to its handler again (after the cause is fixed)")
     def replay_dead_letter(self, request, service, dead_letter_id):
         if service not in SERVICE_NAMES:

@@ -1,14 +1,14 @@
 """Directory routes: tenants, units, users (registry)."""
+from gateway.contract import PAGING, one_of
 from gateway.http import query_args, route
 import services.registry.schemas as registry
 from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, TENANT
 
-PAGING = {"page": ("integer", "page number, from 1"), "page_size": ("integer", "items per page, at most 500")}
 
 
 class DirectoryRoutes:
     @route("GET", "/api/v1/tenants", summary="Tenants you can see (city roles: all)", tags=["directory"],
-           response=registry.TenantPageSchema, query={**PAGING, "kind": ("string", "district, development_zone or group")})
+           response=registry.TenantPageSchema, query={**PAGING, "kind": one_of("tenant kind", registry.TENANT_KINDS)})
     def list_tenants(self, request):
         return self.services.registry.list_tenants(**query_args(request, "page", "page_size", "kind"))
 

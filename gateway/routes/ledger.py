@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from werkzeug.wrappers import Response
 
+from gateway.contract import one_of, param, year
 from gateway.http import idempotency_key, query_args, route
 from gateway.routes.directory import PAGING
 import services.ledger.schemas as ledger
@@ -15,8 +16,8 @@ from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, FINANCE, TENANT, U
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ACCOUNT = "/api/v1/studios/<studio_id>/account"
 RECONCILERS = (FINANCE, CITY_CENTER, CITY_BUREAU, ADMIN, TENANT)
-YEAR = {"year": ("integer", "the calendar year (Beijing time), e.g. 2025; required")}
-TENANT_FILTER = {"tenant_id": ("string", "one tenant (city roles; a tenant user gets its own anyway)")}
+YEAR = {"year": year("the calendar year (Beijing time), e.g. 2025", required=True)}
+TENANT_FILTER = {"tenant_id": param("string", "one tenant (city roles; a tenant user gets its own anyway)")}
 
 
 def xlsx_response(payload: dict) -> Response:
@@ -39,8 +40,8 @@ class LedgerRoutes:
         return self.services.ledger.get_account(studio_id)
 
     @route("GET", f"{ACCOUNT}/entries", tags=["ledger"], response=ledger.LedgerEntryPageSchema,
-           query={**PAGING, "kind": ("string", "grant, bonus, matching, expenditure, reversal or clawback"),
-                  "year": ("integer", "entries booked in that calendar year (Beijing time)")},
+           query={**PAGING, "kind": one_of("the entry's kind", ledger.ENTRY_KINDS),
+                  "year": year("entries booked in that calendar year (Beijing time)")},
            summary="The account's journal entries, oldest first (never edited or deleted)")
     def ledger_list_entries(self, request, studio_id):
         return self.services.ledger.list_entries(studio_id, **query_args(request, "page", "page_size", "kind",
@@ -61,9 +62,10 @@ class LedgerRoutes:
         return self.services.ledger.fixed_assets(studio_id)
 
     @route("GET", f"{ACCOUNT}/compliance", tags=["ledger"], response=ledger.LedgerComplianceSchema,
-           query={"cycle": ("integer", "funding cycle (R-25), default the current one"),
-                  "next_assessment_at": ("string", "ISO date of the next assessment (the R-22 deadline)"),
-                  "as_of": ("string", "ISO date or date-time to judge at (default now)")},
+           query={"cycle": param("integer", "funding cycle (R-25), default the current one", minimum=1, maximum=10**6),
+                  "next_assessment_at": param("string", "ISO date of the next assessment (the R-22 deadline)",
+                                              format="date"),
+                  "as_of": param("string", "ISO date-time to judge at (default now)", format="date-time")},
            summary="Fund compliance of a cycle: matching ≥ city funds (R-23), city funds used before "
                    "the next assessment (R-22)")
     def ledger_compliance(self, request, studio_id):

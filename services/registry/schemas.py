@@ -9,6 +9,10 @@ from services.registry.domain.id_number import gender as id_gender
 from services.registry.domain.id_number import validate_id_number
 from services.registry.domain.reference import TENANT_KINDS
 from services.registry.domain.workflow import APPLICATION_STATES
+from shared.passwords import MAX_LENGTH as MAX_PASSWORD
+from shared.passwords import MIN_LENGTH as MIN_PASSWORD
+from shared.passwords import NOT_ONLY_DIGITS, password_problem
+from shared.passwords import POLICY as PASSWORD_POLICY
 from shared.principal import ROLES
 from shared.schemas import StrictSchema, page_of
 
@@ -40,6 +44,7 @@ class TenantSchema(StrictSchema):
     code = fields.String(allow_none=True, validate=validate.Length(max=20))
     authority = fields.String(validate=validate.Length(max=200),
                               metadata={"description": "the supervising authority's name (主管部门)"})
+    created_at = fields.DateTime(dump_only=True, metadata={"description": "when it was added"})
 
 
 class TenantCreateSchema(TenantSchema):
@@ -60,6 +65,7 @@ class UnitSchema(StrictSchema):
     contact = fields.String(load_default="", validate=validate.Length(max=100))
     phone = fields.String(load_default="", validate=validate.Length(max=40))
     created_at = fields.DateTime(dump_only=True)
+    created_by = fields.String(dump_only=True, metadata={"description": "who registered it"})
 
     @validates("credit_code")
     def _credit_code(self, value, **kwargs):
@@ -73,11 +79,22 @@ class UserSchema(StrictSchema):
     username = fields.String(required=True, load_only=True,
                              validate=validate.Regexp(r"^[A-Za-z0-9._-]{3,64}$",
                                                       error="3 to 64 letters, digits, '.', '_' or '-'"))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=200))
+    password = fields.String(required=True, load_only=True,
+                             validate=[validate.Length(min=MIN_PASSWORD, max=MAX_PASSWORD),
+                                       validate.Regexp(NOT_ONLY_DIGITS, error=PASSWORD_POLICY + " (only digits)")],
+                             metadata={"description": PASSWORD_POLICY})
     display_name = fields.String(load_default="", validate=validate.Length(max=100))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     tenant_id = fields.String(allow_none=True, load_default=None)
     unit_id = fields.String(allow_none=True, load_default=None)
+    created_at = fields.DateTime(dump_only=True, metadata={"description": "when it was added"})
+    created_by = fields.String(dump_only=True, metadata={"description": "who added it"})
+
+    @validates_schema
+    def _password_policy(self, data, **kwargs):
+        problem = password_problem(data.get("password") or "", data.get("username"))
+        if problem and data.get("password"):
+            raise ValidationError({"password": [problem]})
 
 
 TenantPageSchema = page_of(TenantSchema)
@@ -107,6 +124,8 @@ def _enum(values, description: str):
             if isinstance(values, dict) else f"{description}: " + ", ".join(values)}
 
 
+APPLICATION_KINDS = ("new_studio", "lead_change")  # for the gateway's filters
+STUDIO_STATES = ("active", "revoked")
 MATERIAL_KINDS = tuple(cat.MATERIAL_KINDS)  # for the gateway's documentation of the upload route
 BIRTH_MONTH = validate.Regexp(r"^(19|20)\d\d-(0[1-9]|1[0-2])$", error="a month as YYYY-MM")
 
