@@ -31,7 +31,7 @@ test: install
 
 test-fast: install
 	$(PY) tests/preflight.py
-	$(VENV)/bin/nameko test -p no:cacheprovider -m "not slow" $(PYTEST_ARGS)
+	$(VENV)/bin/nameko test -p no:cacheprovider -m "not slow and not fuzz" $(PYTEST_ARGS)
 
 bench: install
 	$(PY) tests/preflight.py

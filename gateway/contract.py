@@ -48,6 +48,32 @@ def as_param(declared) -> dict:
     return param(type_, description)
 
 
+_TYPED_PARAM = re.compile(r"<(?:([a-z]+)(?:\(([^)]*)\))?:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
+
+
+def path_parameters(url: str) -> list[dict]:
+    """The path's parameters; werkzeug's ``int(min=…,max=…)`` converter is documented as such."""
+    params = []
+    for converter, arguments, name in _TYPED_PARAM.findall(url):
+        schema: dict = {"type": "string", "minLength": 1, "maxLength": 200}
+        if converter == "int":
+            schema = {"type": "integer"}
+            for argument in filter(None, (a.strip() for a in arguments.split(","))):
+                key, _, value = argument.partition("=")
+                if key in ("min", "max"):
+                    schema["minimum" if key == "min" else "maximum"] = int(value)
+        elif converter == "any":
+            schema = {"type": "string", "enum": [a.strip().strip("'\"") for a in arguments.split(",")]}
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return params
+
+
+def plain_rule(url: str) -> str:
+    """The url as werkzeug matches it: typed parameters (``<int(min=…):year>``) match any segment
+    and are checked against their declaration by ``check_request`` (422, not a bare 404/405)."""
+    return _TYPED_PARAM.sub(lambda m: f"<{m.group(3)}>" if m.group(1) in ("int", "any") else m.group(0), url)
+
+
 # -- the parameters most routes share ---------------------------------------------------
 PAGE = param("integer", "page number, from 1", minimum=1, maximum=10**9)
 PAGE_SIZE = param("integer", f"items per page, from 1 to {MAX_PAGE_SIZE}", minimum=1, maximum=MAX_PAGE_SIZE)
@@ -97,9 +123,16 @@ def _check_value(name: str, value: str, spec: dict) -> str | None:
     return None
 
 
-def check_request(query: Mapping[str, Any], args, headers, *, idempotent_key: bool = False) -> None:
-    """422 naming each query parameter (or header) whose value breaks the route's declaration."""
+def check_request(query: Mapping[str, Any], args, headers, *, idempotent_key: bool = False, url: str = "",
+                  path_values: Mapping[str, Any] | None = None) -> None:
+    """422 naming each path or query parameter (or header) whose value breaks the route's declaration."""
     errors: dict[str, str] = {}
+    for declared in path_parameters(url) if path_values else ():
+        name = declared["name"]
+        if name in path_values and (declared["schema"]["type"] != "string" or "enum" in declared["schema"]):
+            problem = _check_value(name, str(path_values.get(name, "")), declared)
+            if problem:
+                errors[name] = problem
     for name, declared in query.items():
         spec = as_param(declared)
         values = args.getlist(name) if hasattr(args, "getlist") else [args[name]] if name in args else []
@@ -118,4 +151,4 @@ def check_request(query: Mapping[str, Any], args, headers, *, idempotent_key: bo
         if key is not None and not 1 <= len(key.strip()) <= IDEMPOTENCY_KEY_MAX:
             errors["Idempotency-Key"] = f"from 1 to {IDEMPOTENCY_KEY_MAX} characters"
     if errors:
-        raise ValidationFailed("the query does not fit the route's declaration", errors=errors)
+        raise ValidationFailed("the request does not fit the route's declaration", errors=errors)

@@ -68,7 +68,8 @@ class ApiRoute(HttpRequestHandler):
                     raise Forbidden(f"role {principal.role!r} may not {self.method} {self.url}; "
                                     f"allowed: {', '.join(self.roles)}")
                 context_data[PRINCIPAL_KEY] = principal.to_header()
-            check_request(self.query, request.args, request.headers, idempotent_key=self.idempotent_key)
+            check_request(self.query, request.args, request.headers, idempotent_key=self.idempotent_key,
+                          url=self.url, path_values=getattr(request, "path_values", None))
             request.principal = principal
             request.request_id = request_id
             request.body_json = self._read_body(request, config)

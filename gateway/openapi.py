@@ -7,29 +7,11 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
-from gateway.contract import IDEMPOTENCY_KEY_MAX, as_param
+from gateway.contract import IDEMPOTENCY_KEY_MAX, as_param, path_parameters
 from gateway.http import JSON, UPLOAD, ApiRoute
 from shared.schemas import ProblemSchema
 
 _PARAM = re.compile(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
-_TYPED_PARAM = re.compile(r"<(?:([a-z]+)(?:\(([^)]*)\))?:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
-
-
-def path_parameters(url: str) -> list[dict]:
-    """The path's parameters; werkzeug's ``int(min=…,max=…)`` converter is documented as such."""
-    params = []
-    for converter, arguments, name in _TYPED_PARAM.findall(url):
-        schema: dict = {"type": "string", "minLength": 1, "maxLength": 200}
-        if converter == "int":
-            schema = {"type": "integer"}
-            for argument in filter(None, (a.strip() for a in arguments.split(","))):
-                key, _, value = argument.partition("=")
-                if key in ("min", "max"):
-                    schema["minimum" if key == "min" else "maximum"] = int(value)
-        elif converter == "any":
-            schema = {"type": "string", "enum": [a.strip().strip("'\"") for a in arguments.split(",")]}
-        params.append({"name": name, "in": "path", "required": True, "schema": schema})
-    return params
 
 ERROR_STATUSES = {
     "400": "Malformed request (not JSON, bad encoding)",

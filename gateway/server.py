@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import BaseConverter, Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from gateway.contract import plain_rule
 from gateway.problems import PROBLEM_TYPE
 from gateway.security import secure_headers
 
@@ -97,9 +98,9 @@ class ProblemWebServer(WebServer):
 
     def make_url_map(self):
         url_map = Map(converters={"not_literal": NotLiteralConverter})
-        rewritten = exclusive_urls([provider.url for provider in self._providers])
+        rewritten = exclusive_urls([plain_rule(provider.url) for provider in self._providers])
         for provider in self._providers:
-            rule = Rule(rewritten[provider.url], methods=[provider.method])
+            rule = Rule(rewritten[plain_rule(provider.url)], methods=[provider.method])
             rule.endpoint = provider
             url_map.add(rule)
         return url_map

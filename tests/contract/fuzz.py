@@ -42,9 +42,10 @@ def schemathesis_bin() -> str:
     return str(here) if here.exists() else "schemathesis"
 
 
-def run(base_url: str, user: str, seconds: int, seed: int, workers: int = 1, report_dir: str | None = None) -> FuzzResult:
+def run(base_url: str, user: str, seconds: int, seed: int, workers: int = 1, report_dir: str | None = None,
+        token: str | None = None) -> FuzzResult:
     import time
-    token = login(base_url, user)
+    token = token or login(base_url, user)
     cmd = [schemathesis_bin(), "run", f"{base_url}/api/v1/openapi.json", "--url", base_url,
            "-H", f"Authorization: Bearer {token}", "--checks", CHECKS, "--max-time", str(seconds),
            "--seed", str(seed), "--workers", str(workers), "--phases", "examples,coverage,fuzzing,stateful",
@@ -57,7 +58,7 @@ def run(base_url: str, user: str, seconds: int, seed: int, workers: int = 1, rep
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=seconds * 3 + 120)
     out = proc.stdout + proc.stderr
     generated = re.search(r"(\d+) generated", out)
-    failed = re.search(r"(\d+) found (\d+) unique failures", out)
+    failed = re.search(r"(\d+) found (\d+) unique failure", out)
     return FuzzResult(user=user, returncode=proc.returncode, generated=int(generated.group(1)) if generated else 0,
                       failures=int(failed.group(2)) if failed else 0, seconds=time.monotonic() - started,
                       output=out.replace(token, "[token]"))
