@@ -93,6 +93,7 @@ def build_spec(service_cls, version: str) -> dict:
             op["responses"].setdefault(status, {"description": ERROR_STATUSES[status], "content": problem})
         if route.roles:
             op["description"] = "Roles: " + ", ".join(route.roles)
+            op["x-roles"] = list(route.roles)
         for method in route.method.split(","):
             paths.setdefault(openapi_path(route.url), {})[method.lower()] = op
     for path, operations in paths.items():
