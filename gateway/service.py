@@ -15,6 +15,7 @@ from gateway.auth import Tokens
 from gateway.clients import Services
 from gateway.http import route
 from gateway.openapi import build_spec
+from gateway.problems import as_domain_error
 from gateway.routes.applications import ApplicationRoutes
 from gateway.routes.directory import DirectoryRoutes
 from gateway.routes.ledger import LedgerRoutes
@@ -97,8 +98,9 @@ class GatewayService(DirectoryRoutes, ApplicationRoutes, StudioRoutes, LedgerRou
         self.login_attempts.check(credentials["username"], address)
         try:
             principal = self.services.registry.authenticate(**credentials)
-        except Unauthenticated:
-            eventlet.sleep(self.login_attempts.failed(credentials["username"], address))
+        except Exception as exc:
+            if isinstance(as_domain_error(exc), Unauthenticated):
+                eventlet.sleep(self.login_attempts.failed(credentials["username"], address))
             raise
         self.login_attempts.succeeded(credentials["username"])
         issued = self.tokens(Principal(user=principal["user"], role=principal["role"],

@@ -80,7 +80,7 @@ class UserSchema(StrictSchema):
                              validate=validate.Regexp(r"^[A-Za-z0-9._-]{3,64}$",
                                                       error="3 to 64 letters, digits, '.', '_' or '-'"))
     password = fields.String(required=True, load_only=True,
-                             validate=[validate.Length(min=MIN_PASSWORD, max=MAX_PASSWORD),
+                             validate=[validate.Length(min=MIN_PASSWORD, max=MAX_PASSWORD, error=PASSWORD_POLICY + " (length)"),
                                        validate.Regexp(NOT_ONLY_DIGITS, error=PASSWORD_POLICY + " (only digits)")],
                              metadata={"description": PASSWORD_POLICY})
     display_name = fields.String(load_default="", validate=validate.Length(max=100))

@@ -36,3 +36,17 @@ def test_fuzzer_finds_no_failure_for_any_role(running_system, tmp_path):
     broken = [r for r in results if r.returncode != 0 or r.failures]
     assert not broken, "\n\n".join(f"--- as {r.user} (seed {seed}) ---\n{r.output[-12000:]}" for r in broken)
     assert total > 0
+
+
+def test_secrets_never_appear_in_the_logs(running_system):
+    """Passwords and bearer tokens are in no log line of any process (after the fuzzer's run too)."""
+    token = fuzz.login(running_system.base, "demo-unit-a")
+    api = running_system
+    api._tokens["demo-unit-a"] = token
+    assert api.get("/api/v1/me", "demo-unit-a").status_code == 200
+    assert api.post("/api/v1/auth/token", json={"username": "demo-unit-b", "password": "wrong-secret-1"}).status_code == 401
+    api.get("/api/v1/nope", "demo-unit-a")
+    text = running_system.log_text()
+    assert '"request"' in text or "request" in text  # the gateway did log the requests
+    for secret in ("demo-pass", "wrong-secret-1", token, token.split(".")[2]):
+        assert secret not in text, f"a secret is in the logs: {secret[:12]}…"

@@ -1,0 +1,48 @@
+"""Through the gateway (every service on the real broker): login throttling, the password policy,
+security headers on every answer, literal paths never taken for an {id}, declared filters (issue 18)."""
+from __future__ import annotations
+
+HEADERS = ("X-Content-Type-Options", "X-Frame-Options", "Content-Security-Policy", "Referrer-Policy", "X-Request-Id")
+
+
+def login(api, user, password):
+    return api.post("/api/v1/auth/token", json={"username": user, "password": password})
+
+
+def test_failed_logins_are_refused_for_a_while_with_retry_after(system):
+    answers = [login(system, "demo-unit-b", f"wrong-{i}").status_code for i in range(5)]
+    assert answers == [401] * 5
+    refused = login(system, "demo-unit-b", "demo-pass")           # even the right password, for now
+    assert refused.status_code == 429, refused.text
+    assert 1 <= int(refused.headers["Retry-After"]) <= 900
+    assert refused.headers["Content-Type"].startswith("application/problem+json")
+    assert login(system, "demo-unit-a", "demo-pass").status_code == 200   # other users are not affected
+
+
+def test_the_password_policy_names_the_field_and_the_rule(system):
+    for password, why in (("12345678901", "only digits"), ("iso-policy-user", "the user name"), ("short1", "length")):
+        resp = system.post("/api/v1/users", "demo-admin", json={
+            "username": "iso-policy-user", "password": password, "role": "finance"})
+        assert resp.status_code == 422, resp.text
+        assert "password policy" in resp.json()["errors"]["password"] and why in resp.json()["errors"]["password"]
+
+
+def test_every_answer_carries_the_security_headers(system):
+    answers = [system.get("/healthz"), system.get("/api/v1/me", "demo-admin"), system.get("/api/v1/me"),
+               system.get("/api/v1/no-such-route"), system.get("/api/v1/tenants?page=0", "demo-admin"),
+               system.request("OPTIONS", "/api/v1/tenants")]
+    for resp in answers:
+        missing = [h for h in HEADERS if h not in resp.headers]
+        assert not missing, f"{resp.request.method} {resp.request.url} ({resp.status_code}) lacks {missing}"
+    assert answers[3].status_code == 404 and answers[3].headers["Content-Type"].startswith("application/problem+json")
+
+
+def test_literal_segments_are_never_an_id_and_unknown_filter_values_are_422(system):
+    options = system.request("OPTIONS", "/api/v1/applications/shortlist")
+    assert options.status_code == 204 and "PUT" not in options.headers["Allow"]
+    assert system.request("PUT", "/api/v1/applications/shortlist", "demo-unit-a", json={}).status_code == 405
+    for path in ("/api/v1/applications?status=bogus", "/api/v1/tenants?kind=bogus", "/api/v1/studios?page=0",
+                 "/api/v1/applications/shortlist", "/api/v1/calendar/0"):
+        resp = system.get(path, "demo-center")
+        assert resp.status_code == 422, (path, resp.text)
+        assert resp.json()["errors"], path
