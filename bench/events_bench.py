@@ -23,7 +23,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from bench._broker import temporary_vhost
 from services.ledger.service import LedgerService
-from services.registry.domain import studios
+from services.registry.storage import studios
 from services.registry.service import RegistryService
 from services.registry.storage import INDEXES as REGISTRY_INDEXES, SCOPES as REGISTRY_SCOPES
 from shared.config import load_config

@@ -38,8 +38,8 @@ ENV_KEYS: dict[str, Any] = {
     "EVENT_RETRY_LIMIT": int,
     "EVENT_RETRY_BASE_SECONDS": float,
     "BOOTSTRAP_ADMIN_PASSWORD": str,
-    "CLOCK_TODAY": str,   # registry: pin "today" (YYYY-MM-DD) for a demo or a rehearsal
-    "CLOCK_NOW": str,     # ledger: pin the booking time (ISO 8601 with offset)
+    "CLOCK_NOW": str,     # every service's clock starts here (ISO 8601 with offset), shared/clock.py
+    "CLOCK_TODAY": str,   # alias: a date (YYYY-MM-DD), 09:00 Beijing time that day
     "FIXED_ASSET_THRESHOLD_FEN": int,
     "SPECIAL_EQUIPMENT_THRESHOLD_FEN": int,
 }
@@ -66,6 +66,8 @@ def load_config(path: str | None = None, environ: Mapping[str, str] | None = Non
                 config[key] = convert(environ[key])
             except ValueError as exc:
                 raise SystemExit(f"config: environment variable {key}={environ[key]!r} is not valid: {exc}")
+    from shared.clock import parse_clock_setting
+    parse_clock_setting(config)   # a bad CLOCK_NOW/CLOCK_TODAY stops start-up naming the setting
     # nameko's web server reads WEB_SERVER_ADDRESS.
     config["WEB_SERVER_ADDRESS"] = f"{config['GATEWAY_HOST']}:{config['GATEWAY_PORT']}"
     return config

@@ -1,4 +1,6 @@
-"""Event names and the envelope every event carries (the contract between services).
+"""Event names, the envelope every event carries, and each type's data contract (one place).
+
+Plain Python plus marshmallow: domain modules may import it.
 
 Each event is published on nameko's ``{source}.events`` topic exchange with the routing key
 ``type`` so that a plain ``@event_handler(source, type)`` receives it; its payload is the
@@ -9,6 +11,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
+from marshmallow import INCLUDE, Schema, fields, validate
+
+from shared.errors import ValidationFailed, flatten_errors
+
 # (source service, event type)
 STUDIO_DESIGNATED = ("registry", "studio.designated")      # 认定 → ledger opens the account, books the grant
 STUDIO_REVOKED = ("registry", "studio.revoked")            # 撤销 → ledger claws back the cycle's city funds
@@ -17,17 +23,112 @@ REPORT_SUBMITTED = ("reporting", "report.submitted")
 SUMMARY_SUBMITTED = ("supervision", "summary.submitted")
 ASSESSMENT_GRADED = ("assessment", "assessment.graded")    # excellent → 200,000 CNY bonus
 
-# What each event's ``data`` carries (the contract; add fields, never remove or rename):
-#   studio.designated: studio_id, tenant_id, tenant_name, unit_id, unit_name, application_id, name,
-#                      lead ({name}), lead_name, occupation,
-#                      designated_on (ISO date, Asia/Shanghai), year, nameplate_no, measures_version
-#   studio.revoked:    studio_id, tenant_id, unit_id, revocation_id, ground (R-20 ground code),
-#                      revoked_on (ISO date)
-#   studio.changed:    studio_id, tenant_id, unit_id, change_request_id, kind, before, after
-#   assessment.graded: round_id, studio_id, tenant_id, unit_id, grade (excellent|pass|fail),
-#                      graded_on (ISO date), published_on (ISO date)
+CLOCK_MOVED = ("clock", "clock.moved")                       # DEMO_MODE: the clock moved (shared/clock.py)
+
 ALL_EVENTS = (STUDIO_DESIGNATED, STUDIO_REVOKED, STUDIO_CHANGED, REPORT_SUBMITTED,
               SUMMARY_SUBMITTED, ASSESSMENT_GRADED)
+
+
+# -- contracts: what each event's ``data`` carries ----------------------------------------
+# Add fields, never remove or rename. ``required`` marks what consumers may rely on; the other
+# listed fields are checked for their type when present. Unknown fields pass (a newer producer may send more);
+# the listed ones are checked when the event is recorded in an outbox (shared/outbox.py)
+# and when a handler receives it through the inbox (shared/inbox.py).
+class _Data(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+
+class StudioDesignatedData(_Data):
+    # required: what every consumer may rely on; the rest the registry always sends, typed
+    studio_id = fields.String(required=True)
+    tenant_id = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    name = fields.String(required=True)
+    nameplate_no = fields.String(required=True)
+    tenant_name = fields.String()
+    unit_name = fields.String()
+    application_id = fields.String()
+    lead_name = fields.String()
+    lead = fields.Dict()
+    occupation = fields.String()
+    designated_on = fields.Date()                         # Asia/Shanghai
+    year = fields.Integer()
+    measures_version = fields.String()
+    branch_id = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+
+
+class StudioChangedData(_Data):
+    studio_id = fields.String(required=True)
+    tenant_id = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    change_request_id = fields.String(required=True)
+    kind = fields.String(required=True)      # lead_change | rehire | delayed_retirement | unit_rename | relocation
+    effective_on = fields.Date(required=True)
+    before = fields.Dict(required=True)
+    after = fields.Dict(required=True)       # e.g. {"lead_name"}, {"unit_id", "unit_name"}, {"address"}
+
+
+class StudioRevokedData(_Data):
+    studio_id = fields.String(required=True)
+    tenant_id = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    revocation_id = fields.String(required=True)
+    ground = fields.String(required=True)    # R-20 ground code
+    revoked_on = fields.Date(required=True)
+
+
+class AssessmentGradedData(_Data):
+    round_id = fields.String(required=True)
+    studio_id = fields.String(required=True)
+    tenant_id = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    grade = fields.String(required=True, validate=validate.OneOf(("excellent", "pass", "fail")))
+    graded_on = fields.Date(required=True)
+    published_on = fields.Date(required=True)
+
+
+class ClockMovedData(Schema):
+    offset_seconds = fields.Float(required=True)
+    moved_at = fields.AwareDateTime(required=True)
+    moved_by = fields.String(required=True)
+    reason = fields.String(load_default="")
+
+
+# event type -> its data schema. A new service adds its own events with one line here.
+CONTRACTS: dict[str, type[Schema]] = {
+    STUDIO_DESIGNATED[1]: StudioDesignatedData,
+    STUDIO_CHANGED[1]: StudioChangedData,
+    STUDIO_REVOKED[1]: StudioRevokedData,
+    ASSESSMENT_GRADED[1]: AssessmentGradedData,
+}
+
+
+class EventContractBroken(ValidationFailed):
+    title = "Event does not match its contract"
+
+
+def check_event(envelope: dict) -> dict:
+    """Check an envelope and its ``data`` against the contract of its type; returns the envelope.
+
+    Raises ``EventContractBroken`` (field paths under ``data.``). A type with no contract is refused:
+    every event type is declared in ``CONTRACTS``."""
+    if not isinstance(envelope, dict):
+        raise EventContractBroken("an event is a JSON object", errors={"_schema": "not an object"})
+    missing = [k for k in ("event_id", "source", "type", "data") if k not in envelope]
+    if missing:
+        raise EventContractBroken("not an event envelope", errors={k: "missing" for k in missing})
+    schema = CONTRACTS.get(envelope["type"])
+    if schema is None:
+        raise EventContractBroken(f"event type {envelope['type']!r} has no contract in shared/events.py",
+                                  errors={"type": "no contract"})
+    data = envelope["data"]
+    problems = schema().validate(data) if isinstance(data, dict) else {"_schema": ["not an object"]}
+    if problems:
+        raise EventContractBroken(f"{envelope['type']} does not match its contract",
+                                  errors={f"data.{k}": v for k, v in flatten_errors(problems).items()})
+    return envelope
 
 
 def new_event(source: str, type_: str, data: dict, *, tenant_id: str | None,

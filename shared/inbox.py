@@ -8,6 +8,8 @@ Every event handler is declared ``requeue_on_error=True`` and hands the payload 
   so the record that the event was applied and the effect are one atomic write. A second
   delivery, even a concurrent one, hits that unique index: it is logged as a duplicate and
   changes nothing. ``_inbox`` additionally lists applied event ids (a fast path and a log).
+- The payload is checked against its type's contract (shared/events.py) first; a breach is a
+  failure like any other (retried, then parked), and ``effect`` never sees it.
 - If ``effect`` raises, the event is stored in ``_event_failures`` and acked, so it never
   blocks the events behind it; the provider's retry loop sends it back to the same
   handler's queue after ``EVENT_RETRY_BASE_SECONDS * 2**(attempt-1)``. After
@@ -31,6 +33,7 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from shared.errors import NotFound
+from shared.events import check_event
 from shared.logs import log_event
 from shared.principal import ADMIN, Principal, REQUEST_ID_KEY
 from shared.storage import Index, container_db, page_args, public
@@ -86,6 +89,7 @@ class InboxHandle:
         try:
             if not isinstance(payload, dict) or "event_id" not in payload:
                 raise ValueError("the event has no event_id: not an envelope of shared/events.py")
+            check_event(payload)   # its type's contract (shared/events.py); a breach is retried, then parked
             effect(payload)
             outcome = "applied"
         except (AlreadyApplied, DuplicateKeyError):

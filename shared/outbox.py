@@ -25,7 +25,7 @@ from nameko.constants import PERSISTENT
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 
-from shared.events import new_event
+from shared.events import check_event, new_event
 from shared.logs import log_event
 from shared.principal import REQUEST_ID_KEY
 from shared.storage import Index, container_db
@@ -52,9 +52,12 @@ class EventRecorder:
         self._touched = provider._touched
 
     def event(self, type_: str, data: dict, *, tenant_id: str | None) -> dict:
+        """The envelope, checked against its type's contract (shared/events.py) before it is
+        recorded: a producer that breaks the contract fails here, not in every consumer."""
+        event = check_event(new_event(self.source, type_, data, tenant_id=tenant_id,
+                                      request_id=self.worker_ctx.data.get(REQUEST_ID_KEY)))
         self._touched.add(self.worker_ctx)
-        return new_event(self.source, type_, data, tenant_id=tenant_id,
-                         request_id=self.worker_ctx.data.get(REQUEST_ID_KEY))
+        return event
 
 
 class Outbox(DependencyProvider):

@@ -1,5 +1,7 @@
 """Who is calling: the principal ``{user, role, tenant_id, unit_id}`` and what it may see.
 
+Plain Python (domain modules may import it); the ``Caller`` provider lives in shared/caller.py.
+
 The gateway authenticates and puts the principal into nameko's context data (header
 ``nameko.principal``, a JSON string); every service reads it back with the ``Caller``
 DependencyProvider and scopes all data access by it (shared/storage.py). City roles see
@@ -9,7 +11,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from nameko.extensions import DependencyProvider
 
 from shared.errors import Forbidden, Unauthenticated
 
@@ -45,8 +46,15 @@ class Principal:
 
     @classmethod
     def system(cls, reason: str) -> "Principal":
-        """The service itself, e.g. the ledger applying ``studio.designated``."""
+        """The service itself acting city-wide, e.g. the ledger applying ``studio.designated``
+        or supervision's timer calling the ledger. ``reason`` is named in every log line."""
+        if not reason:
+            raise ValueError("a system principal needs a reason")
         return cls(user=f"system:{reason}", role=SYSTEM)
+
+    @property
+    def is_system(self) -> bool:
+        return self.role == SYSTEM
 
     @property
     def is_city(self) -> bool:
@@ -92,26 +100,10 @@ def principal_from_context(context_data: dict) -> Principal:
     return Principal.from_header(value)
 
 
-class Caller(DependencyProvider):
-    """Injects the worker's ``Principal`` (or raises Unauthenticated when it is used and absent).
-
-    Injection itself never raises: nameko would then never answer the caller. Refusal
-    happens in the entrypoint (shared/rpc.py) or at first use.
-    """
-
-    def get_dependency(self, worker_ctx):
-        return _LazyPrincipal(worker_ctx.data)
-
-
-class _LazyPrincipal:
-    def __init__(self, data: dict):
-        self._data = data
-        self._principal: Principal | None = None
-
-    def get(self) -> Principal:
-        if self._principal is None:
-            self._principal = principal_from_context(self._data)
-        return self._principal
-
-    def __getattr__(self, name):
-        return getattr(self.get(), name)
+def __getattr__(name):
+    # compatibility: ``from shared.principal import Caller`` loads the nameko provider lazily,
+    # so importing the Principal value alone stays plain Python
+    if name == "Caller":
+        from shared.caller import Caller
+        return Caller
+    raise AttributeError(name)

@@ -61,3 +61,41 @@ def page_of(item_schema: type[Schema], name: str | None = None) -> type[Schema]:
 
 
 NonEmpty = validate.Length(min=1)
+
+
+class FileSchema(Schema):
+    """A file an RPC answers (a download, a generated workbook); the gateway sends it as is."""
+    filename = fields.String(required=True)
+    content_type = fields.String()
+    content_b64 = fields.String(required=True)
+
+
+def dump(schema: Schema, obj: Any) -> Any:
+    """An RPC result through its published output schema: only the fields the schema names
+    leave the service (e.g. never a password hash), in their published types."""
+    return schema.dump(obj)
+
+
+def dump_many(schema: Schema, objs: Any) -> list:
+    return schema.dump(list(objs), many=True)
+
+
+class StudioRowSchema(Schema):
+    """A studio of the shared read model (shared/studios.py), as reporting, supervision and
+    assessment answer it."""
+    studio_id = fields.String(required=True)
+    tenant_id = fields.String(required=True)
+    tenant_name = fields.String(allow_none=True)
+    unit_id = fields.String(required=True)
+    unit_name = fields.String(allow_none=True)
+    name = fields.String(required=True)
+    occupation = fields.String(allow_none=True)
+    lead_name = fields.String(allow_none=True)
+    designated_on = fields.String(allow_none=True)
+    year = fields.Integer(allow_none=True)
+    nameplate_no = fields.String(allow_none=True)
+    address = fields.String(allow_none=True)
+    status = fields.String(required=True)
+    revoked_on = fields.String(allow_none=True)
+    revocation_ground = fields.String(allow_none=True)
+    measures_version = fields.String(allow_none=True)

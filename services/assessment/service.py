@@ -1,9 +1,22 @@
-"""assessment: answers `ping`; its domain comes with its own issue."""
-from shared.principal import Caller
+"""assessment: the biennial assessment with the 20 % excellent cap (考核评估) — issue 17.
+
+The shape every service has (README, "Layout"): entry points here only check the role, load
+the input through ``schemas``, call ``domain`` (pure rules) and ``storage`` (the repository),
+and dump the result through ``schemas``. ``clock`` and ``caller`` come from ``ServiceBase``; ``list_studios`` and the
+studio handlers from ``StudioReadModel``.
+"""
+from shared.inbox import Inbox
 from shared.service import ServiceBase
+from shared.service_calls import ServiceCalls
+from shared.storage import Mongo
+from shared.studios import StudioReadModel
+
+from services.assessment.storage import INDEXES, SCOPES
 
 
-class AssessmentService(ServiceBase):
+class AssessmentService(StudioReadModel, ServiceBase):
     name = "assessment"
 
-    caller = Caller()
+    store = Mongo("assessment", SCOPES, INDEXES)
+    inbox = Inbox()
+    services = ServiceCalls()        # self.services.as_system("why").ledger.compliance(...)

@@ -195,6 +195,12 @@ class LedgerBookingSchema(LedgerEntrySchema):
     """The entry booked (201), or the first one booked with this Idempotency-Key (200)."""
 
 
+class LedgerBookingResultSchema(Schema):
+    """What ``book_entry`` answers: the entry, and whether this call created it."""
+    entry = fields.Nested(LedgerBookingSchema)
+    created = fields.Boolean()
+
+
 class LedgerFixedAssetRegisterSchema(Schema):
     studio_id = fields.String()
     items = fields.List(fields.Nested(LedgerFixedAssetRowSchema))

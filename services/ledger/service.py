@@ -1,7 +1,8 @@
 """ledger: one dedicated fund account per studio (专门账目, R-20 … R-25).
 
-Thin entry points: check the role, validate the input, call ``storage.Ledger`` (which uses the
-pure domain in ``domain/``), map the domain's errors to the platform's (``ledger_errors``).
+Thin entry points: check the role, load the input through ``schemas``, call ``storage.Ledger``
+(which uses the pure domain in ``domain/``), dump the result through ``schemas``. The domain's
+errors are ``shared.errors`` classes: they travel as they are.
 
 Events (each applied once through the inbox; the journal's unique keys make a redelivery,
 even a concurrent one, or a replay of every event from the start change nothing):
@@ -12,53 +13,26 @@ even a concurrent one, or a replay of every event from the start change nothing)
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 from eventlet import tpool
 from nameko.events import event_handler
 
 from services.ledger import schemas
-from services.ledger.dependencies import Clock, FixedAssetPolicy
-from services.ledger.domain import (LedgerConflict, LedgerError, LedgerIntegrityError,
-                                    LedgerRuleViolation, LedgerValidationError, UnknownEntry,
-                                    reconciliation_workbook)
+from services.ledger.dependencies import FixedAssetPolicy
+from shared.clock import Clock
+from services.ledger.domain import reconciliation_workbook
 from services.ledger.storage import INDEXES, SCOPES, Ledger, workbook_payload
-from shared.errors import Conflict, NotFound, RuleViolation, ValidationFailed
+from shared.errors import NotFound
 from shared.events import ASSESSMENT_GRADED, STUDIO_DESIGNATED, STUDIO_REVOKED
 from shared.inbox import AlreadyApplied, Inbox
-from shared.principal import (ADMIN, CITY_BUREAU, CITY_CENTER, FINANCE, TENANT, UNIT, Caller)
+from shared.caller import Caller
+from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, FINANCE, TENANT, UNIT
 from shared.rpc import rpc
-from shared.schemas import load
+from shared.schemas import FileSchema, dump, dump_many, load
 from shared.service import ServiceBase
 from shared.storage import Mongo
 
 RECONCILERS = (FINANCE, CITY_CENTER, CITY_BUREAU, ADMIN, TENANT)
 CHECKERS = (ADMIN, FINANCE)
-
-
-def service_error(exc: LedgerError) -> Exception:
-    """A domain error as the platform's error (status, rule, field), keeping the ledger's code."""
-    field = exc.field or "_schema"
-    extra = {"ledger_code": exc.code, **(exc.as_dict().get("details") or {})}
-    if isinstance(exc, LedgerRuleViolation):
-        return RuleViolation(exc.message, rule=exc.rule, errors={field: exc.message}, **extra)
-    if isinstance(exc, LedgerConflict):
-        return Conflict(exc.message, rule=exc.rule, **({"field": exc.field} if exc.field else {}), **extra)
-    if isinstance(exc, UnknownEntry):
-        return NotFound(exc.message, **extra)
-    if isinstance(exc, LedgerValidationError):
-        return ValidationFailed(exc.message, errors={field: exc.message}, **extra)
-    return exc  # LedgerIntegrityError: stored data that cannot be right — a 500, logged
-
-
-@contextmanager
-def ledger_errors():
-    try:
-        yield
-    except LedgerIntegrityError:
-        raise
-    except LedgerError as exc:
-        raise service_error(exc) from exc
 
 
 class LedgerService(ServiceBase):
@@ -76,29 +50,27 @@ class LedgerService(ServiceBase):
     # -- reads -----------------------------------------------------------------------
     @rpc
     def list_accounts(self, page=1, page_size=50, tenant_id=None):
-        return self._ledger().list_accounts(page, page_size, tenant_id)
+        return dump(schemas.LedgerAccountPageSchema(), self._ledger().list_accounts(page, page_size, tenant_id))
 
     @rpc
     def get_account(self, studio_id):
-        with ledger_errors():
-            return self._ledger().account(studio_id)
+        return dump(schemas.LedgerAccountSchema(), self._ledger().account(studio_id))
 
     @rpc
     def list_entries(self, studio_id, page=1, page_size=50, kind=None, year=None):
-        with ledger_errors():
-            return self._ledger().list_entries(studio_id, page, page_size, kind, year)
+        return dump(schemas.LedgerEntryPageSchema(),
+                    self._ledger().list_entries(studio_id, page, page_size, kind, year))
 
     @rpc
     def fixed_assets(self, studio_id):
-        with ledger_errors():
-            return self._ledger().fixed_assets(studio_id)
+        return dump(schemas.LedgerFixedAssetRegisterSchema(), self._ledger().fixed_assets(studio_id))
 
     @rpc
     def compliance(self, studio_id, cycle=None, next_assessment_at=None, as_of=None):
         """R-22/R-23 for a cycle (default: the current one). Also for the assessment service,
         which calls with a system principal."""
-        with ledger_errors():
-            return self._ledger().compliance(studio_id, cycle, next_assessment_at, as_of)
+        return dump(schemas.LedgerComplianceSchema(),
+                    self._ledger().compliance(studio_id, cycle, next_assessment_at, as_of))
 
     @rpc
     def compliance_batch(self, studio_ids, next_assessment_at=None, as_of=None):
@@ -106,11 +78,10 @@ class LedgerService(ServiceBase):
         ledger, out = self._ledger(), []
         for sid in list(studio_ids or [])[:5000]:
             try:
-                with ledger_errors():
-                    out.append(ledger.compliance(sid, None, next_assessment_at, as_of))
+                out.append(ledger.compliance(sid, None, next_assessment_at, as_of))
             except NotFound:
                 continue
-        return out
+        return dump_many(schemas.LedgerComplianceSchema(), out)
 
     # -- booking (a unit, for its own studios) -----------------------------------------
     @rpc
@@ -118,9 +89,8 @@ class LedgerService(ServiceBase):
         """Returns ``{"entry", "created"}``; ``created`` is False for a replay of the same request."""
         principal = self.caller.require_role(UNIT)
         request = load(schemas.EntryRequestSchema(), data)
-        with ledger_errors():
-            entry, created = self._ledger().book_request(principal, studio_id, request, idempotency_key)
-        return {"entry": entry, "created": created}
+        entry, created = self._ledger().book_request(principal, studio_id, request, idempotency_key)
+        return dump(schemas.LedgerBookingResultSchema(), {"entry": entry, "created": created})
 
     # -- checks ----------------------------------------------------------------------
     @rpc
@@ -129,8 +99,7 @@ class LedgerService(ServiceBase):
         self.caller.require_role(*CHECKERS)
         if repair:
             self.caller.require_role(ADMIN)
-        with ledger_errors():
-            return self._ledger().verify(studio_id, bool(repair))
+        return dump(schemas.LedgerVerificationSchema(), self._ledger().verify(studio_id, bool(repair)))
 
     @rpc
     def verify_projection(self, repair=False):
@@ -138,24 +107,22 @@ class LedgerService(ServiceBase):
         self.caller.require_role(*CHECKERS)
         if repair:
             self.caller.require_role(ADMIN)
-        with ledger_errors():
-            return self._ledger().verify_all(bool(repair))
+        return dump(schemas.LedgerVerificationReportSchema(), self._ledger().verify_all(bool(repair)))
 
     # -- reconciliation ----------------------------------------------------------------
     @rpc
     def reconciliation(self, year=None, tenant_id=None, source="projection"):
         principal = self.caller.require_role(*RECONCILERS)
-        with ledger_errors():
-            return self._ledger().reconciliation(principal, year, tenant_id, source or "projection")
+        return dump(schemas.LedgerReconciliationSchema(),
+                    self._ledger().reconciliation(principal, year, tenant_id, source or "projection"))
 
     @rpc
     def reconciliation_xlsx(self, year=None, tenant_id=None):
         """The reconciliation as an .xlsx workbook: ``{"filename", "content_b64"}``."""
         principal = self.caller.require_role(*RECONCILERS)
-        with ledger_errors():
-            report = self._ledger().reconciliation(principal, year, tenant_id)
-            content = tpool.execute(reconciliation_workbook, report)  # CPU-bound: off the eventlet hub
-        return workbook_payload(report, content)
+        report = self._ledger().reconciliation(principal, year, tenant_id)
+        content = tpool.execute(reconciliation_workbook, report)  # CPU-bound: off the eventlet hub
+        return dump(FileSchema(), workbook_payload(report, content))
 
     # -- events ----------------------------------------------------------------------
     @event_handler(*STUDIO_DESIGNATED, requeue_on_error=True)
@@ -173,19 +140,16 @@ class LedgerService(ServiceBase):
     # The effects run as the system. A refusal (e.g. a bonus for an account that is not open
     # yet) raises: the inbox stores the event and retries it with back-off, then parks it.
     def _designated(self, event):
-        with ledger_errors():
-            _, created = self._ledger(self.store.as_system(event["type"])).book_grant(event)
+        _, created = self._ledger(self.store.as_system(event["type"])).book_grant(event)
         if not created:
             raise AlreadyApplied()
 
     def _graded(self, event):
-        with ledger_errors():
-            booked = self._ledger(self.store.as_system(event["type"])).book_bonus(event)
+        booked = self._ledger(self.store.as_system(event["type"])).book_bonus(event)
         if booked is not None and not booked[1]:
             raise AlreadyApplied()
 
     def _revoked(self, event):
-        with ledger_errors():
-            _, created = self._ledger(self.store.as_system(event["type"])).book_clawback(event)
+        _, created = self._ledger(self.store.as_system(event["type"])).book_clawback(event)
         if not created:
             raise AlreadyApplied()

@@ -34,11 +34,8 @@ one insert and one update, whatever the account's age.
 """
 from __future__ import annotations
 
-import base64
-import hashlib
 import logging
-import uuid
-from datetime import date, datetime, time, timezone
+from datetime import datetime
 from typing import Any, Callable, Mapping
 
 from pymongo import ASCENDING
@@ -51,7 +48,7 @@ from services.ledger.domain import (AccountState, AlreadyBooked, FixedAssetThres
                                     grant_key, matching_entry, next_booking_time, rebuild_projection,
                                     reconcile, reconcile_projections, reversal_entry,
                                     state_from_projection, year_bounds)
-from services.ledger.domain.journal import SHANGHAI, as_entry
+from services.ledger.domain.journal import as_entry
 from services.ledger.domain.projection import DERIVED_FIELDS, years_of
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.inbox import INBOX_INDEXES
@@ -79,114 +76,13 @@ INDEXES = [
 ]
 
 MAX_BOOKING_ATTEMPTS = 8
-MAX_CLIENT_KEY = 200
 
 
 # --------------------------------------------------------------------------- rendering
 
-def yuan_text(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    fen = abs(fen)
-    return f"{sign}{fen // 100:,}.{fen % 100:02d}"
-
-
-def _iso(t: datetime | None) -> str | None:
-    return t.astimezone(SHANGHAI).isoformat(timespec="milliseconds") if t is not None else None
-
-
-def render_entry(entry: "JournalEntry | Mapping", reversed_by: Mapping[str, str] | None = None) -> dict:
-    e = as_entry(entry)
-    out = e.to_json()
-    for internal in ("schema", "request_hash", "idempotency_key"):
-        out.pop(internal, None)
-    out["amount_display"] = yuan_text(e.amount_fen)
-    out["reversed_by"] = (reversed_by or {}).get(e.entry_id)
-    return out
-
-
-def render_account(doc: Mapping) -> dict:
-    out = state_from_projection(doc).summary()
-    names = doc.get("names") or {}
-    updated = doc.get("updated_at")
-    out.update({"id": doc["_id"], "studio_name": names.get("studio", ""), "unit_name": names.get("unit", ""),
-                "updated_at": _iso(updated.replace(tzinfo=timezone.utc) if updated and updated.tzinfo is None
-                                   else updated)})
-    return out
-
-
-# --------------------------------------------------------------------------- parsing
-
-def parse_int(value: Any, field: str, *, minimum: int | None = None, maximum: int | None = None) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
-            raise ValueError
-        n = int(value)
-    except (TypeError, ValueError):
-        raise ValidationFailed(f"{field} must be a whole number", errors={field: "must be a whole number"})
-    if (minimum is not None and n < minimum) or (maximum is not None and n > maximum):
-        raise ValidationFailed(f"{field} is out of range", errors={field: f"must be from {minimum} to {maximum}"})
-    return n
-
-
-def parse_moment(value: Any, field: str) -> datetime | None:
-    """ISO date (the start of that day in Beijing) or date-time (no offset: Beijing time)."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=SHANGHAI)
-    if isinstance(value, date):
-        return datetime.combine(value, time(), SHANGHAI)
-    text = str(value).strip()
-    try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(), SHANGHAI)
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationFailed(f"{field} is not an ISO 8601 date or date-time",
-                               errors={field: "an ISO 8601 date (2025-06-30) or date-time"})
-    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
-
-
-def parse_year(value: Any) -> int:
-    year = parse_int(value, "year", minimum=1900, maximum=9998)
-    if year is None:
-        raise ValidationFailed("year is required", errors={"year": "required, e.g. 2025"})
-    return year
-
-
-def request_key(principal: Principal, client_key: str | None) -> str:
-    """The entry's idempotency key for an HTTP booking: the client's Idempotency-Key, namespaced
-    by user (keys are the user's; another user's key is another key), or a fresh one."""
-    if not client_key:
-        return f"req:{uuid.uuid4().hex}"
-    if not isinstance(client_key, str) or len(client_key) > MAX_CLIENT_KEY:
-        raise ValidationFailed("Idempotency-Key too long",
-                               errors={"Idempotency-Key": f"at most {MAX_CLIENT_KEY} characters"})
-    key = f"user:{principal.user}:{client_key}"
-    if len(key) > 200:  # the journal's limit: keep it readable where it fits, exact always
-        key = f"user:{principal.user[:60]}:sha256:{hashlib.sha256(client_key.encode('utf-8')).hexdigest()}"
-    return key
-
-
-def studio_name(data: Mapping) -> str:
-    if data.get("name") or data.get("studio_name"):
-        return str(data.get("name") or data.get("studio_name"))
-    lead = data.get("lead_name") or data.get("lead")
-    if isinstance(lead, Mapping):
-        lead = lead.get("name")
-    return f"{lead}技能大师工作室" if lead else ""
-
-
-def event_data(event: Mapping, *fields: str) -> dict:
-    data = event.get("data")
-    if not isinstance(data, Mapping):
-        raise ValueError(f"{event.get('type')} event {event.get('event_id')} has no data")
-    missing = [f for f in fields if not data.get(f)]
-    if missing:
-        raise ValueError(f"{event.get('type')} event {event.get('event_id')} lacks {', '.join(missing)}")
-    return dict(data)
+from services.ledger.domain.queries import (MAX_CLIENT_KEY, event_data, parse_int, parse_moment,  # noqa: E402,F401
+                                            parse_year, request_key, studio_name)
+from services.ledger.domain.views import render_account, render_entry, workbook_payload, yuan_text  # noqa: E402,F401
 
 
 # --------------------------------------------------------------------------- the data layer
@@ -490,9 +386,3 @@ class Ledger:
         report["scope"] = {"tenant_id": tenant_id}
         report["source"] = source
         return report
-
-
-def workbook_payload(report: Mapping, content: bytes) -> dict:
-    scope = (report.get("scope") or {}).get("tenant_id")
-    name = f"专门账目对账表-{report['year']}" + (f"-{scope}" if scope else "") + ".xlsx"
-    return {"filename": name, "content_b64": base64.b64encode(content).decode("ascii")}

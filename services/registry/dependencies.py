@@ -1,14 +1,12 @@
 """Registry-only DependencyProviders."""
 import logging
-from datetime import date
-
 from argon2 import PasswordHasher
 from nameko.extensions import DependencyProvider
 
 from services.registry.demo import seed_demo
-from services.registry.domain.directory import upsert_reference, upsert_user
+from services.registry.storage.directory import upsert_reference, upsert_user
 from services.registry.domain.reference import reference_tenants
-from shared.calendar import shanghai_today
+from shared.clock import Clock as SharedClock, Today
 from shared.principal import ADMIN
 from shared.storage import container_db
 
@@ -48,32 +46,5 @@ class DirectorySeed(DependencyProvider):
         return None
 
 
-class Clock(DependencyProvider):
-    """Today's date in Beijing (Asia/Shanghai), which the rules are judged on (R-1/R-2 on the
-    application date, the R-9 notice, the R-7 year).
-
-    ``CLOCK_TODAY`` (YYYY-MM-DD) pins it for a demo; tests set ``fixed`` on the provider of a
-    running container to walk an application through weeks in seconds.
-    """
-
-    def setup(self):
-        value = self.container.config.get("CLOCK_TODAY")
-        self.fixed = date.fromisoformat(str(value)) if value else None
-        if self.fixed:
-            log.warning("CLOCK_TODAY is set: the registry takes today to be %s", self.fixed.isoformat())
-
-    def today(self) -> date:
-        return self.fixed or shanghai_today()
-
-    def get_dependency(self, worker_ctx):
-        return Today(self.today())
-
-
-class Today:
-    """What a worker gets: one date for the whole call."""
-
-    def __init__(self, today: date):
-        self._today = today
-
-    def today(self) -> date:
-        return self._today
+# The clock is shared (shared/clock.py); these names stay for the tests that use them.
+Clock, Today = SharedClock, Today

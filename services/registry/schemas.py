@@ -29,6 +29,11 @@ class PrincipalSchema(StrictSchema):
     unit_id = fields.String(allow_none=True)
 
 
+class AuthenticatedSchema(PrincipalSchema):
+    """What ``authenticate`` answers: the principal and the user's display name."""
+    display_name = fields.String()
+
+
 class TokenSchema(StrictSchema):
     access_token = fields.String()
     token_type = fields.String()
@@ -87,6 +92,7 @@ class UserSchema(StrictSchema):
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     tenant_id = fields.String(allow_none=True, load_default=None)
     unit_id = fields.String(allow_none=True, load_default=None)
+    # output: what a user record shows (its password hash is never named, so never dumped)
     created_at = fields.DateTime(dump_only=True, metadata={"description": "when it was added"})
     created_by = fields.String(dump_only=True, metadata={"description": "who added it"})
 
@@ -320,6 +326,11 @@ class MaterialSchema(Schema):
     sha256 = fields.String()
     uploaded_by = fields.String()
     uploaded_at = fields.DateTime()
+
+
+class MaterialFileSchema(MaterialSchema):
+    """A material with its content (a download)."""
+    content_b64 = fields.String()
 
 
 class MaterialListSchema(Schema):

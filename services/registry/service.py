@@ -5,16 +5,19 @@ import base64
 from eventlet import tpool
 
 from services.registry import schemas
-from services.registry.dependencies import Clock, DirectorySeed, Passwords
-from services.registry.domain import applications, directory, excel, files, holidays, materials, studios
+from services.registry.dependencies import DirectorySeed, Passwords
+from shared.clock import Clock
+from services.registry.domain import excel, files
+from services.registry.storage import applications, directory, holidays, materials, studios
 from services.registry.domain.catalogue import LEAD_CHANGE
 from services.registry.storage import INDEXES, OUTBOX_COLLECTIONS, SCOPES, USERS
 from shared.errors import UnsupportedMediaType, ValidationFailed
 from shared.inbox import Inbox
 from shared.outbox import Outbox
-from shared.principal import Caller
+from shared.caller import Caller
 from shared.rpc import rpc
-from shared.schemas import load
+from shared.files import XLSX
+from shared.schemas import FileSchema, load
 from shared.service import ServiceBase
 from shared.storage import Mongo
 
@@ -50,39 +53,40 @@ class RegistryService(ServiceBase):
     @rpc(public=True)
     def authenticate(self, username, password):
         credentials = load(schemas.LoginSchema(), {"username": username, "password": password})
-        return directory.authenticate(self.store.unscoped(USERS), self.passwords, **credentials)
+        return schemas.AuthenticatedSchema().dump(
+            directory.authenticate(self.store.unscoped(USERS), self.passwords, **credentials))
 
     @rpc
     def list_tenants(self, page=1, page_size=50, kind=None):
-        return directory.list_tenants(self.store, page, page_size, kind)
+        return schemas.TenantPageSchema().dump(directory.list_tenants(self.store, page, page_size, kind))
 
     @rpc
     def get_tenant(self, tenant_id):
-        return directory.get_tenant(self.store, tenant_id)
+        return schemas.TenantSchema().dump(directory.get_tenant(self.store, tenant_id))
 
     @rpc
     def create_tenant(self, data):
-        return directory.create_tenant(self.store, load(schemas.TenantCreateSchema(), data))
+        return schemas.TenantSchema().dump(directory.create_tenant(self.store, load(schemas.TenantCreateSchema(), data)))
 
     @rpc
     def list_units(self, tenant_id, page=1, page_size=50):
-        return directory.list_units(self.store, tenant_id, page, page_size)
+        return schemas.UnitPageSchema().dump(directory.list_units(self.store, tenant_id, page, page_size))
 
     @rpc
     def get_unit(self, unit_id):
-        return directory.get_unit(self.store, unit_id)
+        return schemas.UnitSchema().dump(directory.get_unit(self.store, unit_id))
 
     @rpc
     def create_unit(self, tenant_id, data):
-        return directory.create_unit(self.store, tenant_id, load(schemas.UnitSchema(), data))
+        return schemas.UnitSchema().dump(directory.create_unit(self.store, tenant_id, load(schemas.UnitSchema(), data)))
 
     @rpc
     def list_users(self, page=1, page_size=50):
-        return directory.list_users(self.store, page, page_size)
+        return schemas.UserPageSchema().dump(directory.list_users(self.store, page, page_size))
 
     @rpc
     def create_user(self, data):
-        return directory.create_user(self.store, self.passwords, load(schemas.UserSchema(), data))
+        return schemas.UserSchema().dump(directory.create_user(self.store, self.passwords, load(schemas.UserSchema(), data)))
 
     # -- applications --------------------------------------------------------------------
     def _application(self, doc):
@@ -172,12 +176,13 @@ class RegistryService(ServiceBase):
 
     @rpc
     def download_material(self, application_id, material_id):
-        return materials.download(self.store, application_id, material_id)
+        return schemas.MaterialFileSchema().dump(materials.download(self.store, application_id, material_id))
 
     @rpc
     def application_template(self):
         content = tpool.execute(excel.build_template)
-        return {"filename": "北京市技能大师工作室申报表.xlsx", "content_b64": base64.b64encode(content).decode()}
+        return FileSchema().dump({"filename": "北京市技能大师工作室申报表.xlsx", "content_type": XLSX,
+                                  "content_b64": base64.b64encode(content).decode()})
 
     @rpc
     def import_application(self, content_b64, idempotency_key=None):

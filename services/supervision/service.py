@@ -1,9 +1,22 @@
-"""supervision: answers `ping`; its domain comes with its own issue."""
-from shared.principal import Caller
+"""supervision: inspections and annual summaries (监督检查、年度总结) — issue 16.
+
+The shape every service has (README, "Layout"): entry points here only check the role, load
+the input through ``schemas``, call ``domain`` (pure rules) and ``storage`` (the repository),
+and dump the result through ``schemas``. ``clock`` and ``caller`` come from ``ServiceBase``; ``list_studios`` and the
+studio handlers from ``StudioReadModel``.
+"""
+from shared.inbox import Inbox
 from shared.service import ServiceBase
+from shared.service_calls import ServiceCalls
+from shared.storage import Mongo
+from shared.studios import StudioReadModel
+
+from services.supervision.storage import INDEXES, SCOPES
 
 
-class SupervisionService(ServiceBase):
+class SupervisionService(StudioReadModel, ServiceBase):
     name = "supervision"
 
-    caller = Caller()
+    store = Mongo("supervision", SCOPES, INDEXES)
+    inbox = Inbox()
+    services = ServiceCalls()        # self.services.as_system("why").ledger.compliance(...)

@@ -416,9 +416,29 @@ def test_R19_R20_relocation_and_revocation_change_the_studio_and_publish_events(
             subscriber.delete()
 
 
+def _changed_queues():
+    """The durable queues bound for studio.changed (the studio read models of the new services)."""
+    from shared.topology import event_queues
+    from tests.conftest import service_classes
+    return [q for cls in service_classes() for q in event_queues(cls) if q.routing_key == "studio.changed"]
+
+
 def test_an_event_nobody_subscribes_to_holds_back_no_other_event(system):
-    """studio.changed has no subscriber here: it stays pending (the outbox never drops it), while a
-    later studio.designated of another studio and the studio.revoked of the same studio go out."""
+    """studio.changed has no subscriber here (its bindings are taken away for this test): it stays
+    pending (the outbox never drops it), while a later studio.designated of another studio and
+    the studio.revoked of the same studio go out."""
+    with Connection(system.config["AMQP_URI"]) as conn:
+        for queue in _changed_queues():
+            queue(conn.default_channel).unbind_from(queue.exchange, routing_key="studio.changed")
+    try:
+        _nobody_subscribes(system)
+    finally:
+        with Connection(system.config["AMQP_URI"]) as conn:
+            for queue in _changed_queues():
+                queue(conn.default_channel).bind_to(queue.exchange, routing_key="studio.changed")
+
+
+def _nobody_subscribes(system):
     set_today(system, "2026-05-04")
     first = _to_notice(system, new_form(name="周师傅"), "2026-05-06")
     second = _to_notice(system, new_form(name="吴师傅"), "2026-05-06")

@@ -48,7 +48,7 @@ def test_a_stopped_service_gives_503_within_the_timeout(partial_system):
 
 
 def test_an_unreachable_broker_maps_to_503(monkeypatch):
-    import gateway.clients as clients
+    import shared.service_calls as clients   # the gateway's client is the shared one
 
     class _Proxy:
         def __init__(self, *a, **k):

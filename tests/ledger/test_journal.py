@@ -471,7 +471,7 @@ def test_summary_is_json_safe(book):
 
 def test_errors_carry_status_code_rule_and_field():
     for cls, status in [(LedgerRuleViolation, 422), (LedgerConflict, 409), (AccountClosed, 409),
-                        (LedgerValidationError, 400), (UnknownEntry, 404), (LedgerIntegrityError, 500)]:
+                        (LedgerValidationError, 422), (UnknownEntry, 404), (LedgerIntegrityError, 500)]:
         err = cls("m", rule="R-22", field="amount_fen") if cls is not AccountClosed else cls()
         assert isinstance(err, LedgerError) and err.status == status and err.code.startswith("ledger.")
         assert json.dumps(err.as_dict())

@@ -121,7 +121,7 @@ def test_R21_R20_designate_and_revoke_in_the_registry_and_the_ledger_follows(cfg
     """The registry's own designation write (studio + studio.designated in one document), its
     outbox relay, the broker and the ledger; then the revocation requested by the tenant and
     approved by the city bureau through the registry's RPCs."""
-    from services.registry.domain import studios
+    from services.registry.storage import studios
     from services.registry.storage import SCOPES as REGISTRY_SCOPES
     from shared.events import new_event
     from shared.storage import Store, container_db

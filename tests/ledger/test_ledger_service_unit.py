@@ -5,7 +5,7 @@ import base64
 import io
 import os
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import openpyxl
 import pytest
@@ -459,7 +459,9 @@ def test_R22_thresholds_and_clock_come_from_configuration():
     clock = Clock()
     clock.container = _Container(CLOCK_NOW="2025-06-30T09:00:00+08:00")
     clock.setup()
-    assert clock.get_dependency(None).now().isoformat() == "2025-06-30T09:00:00+08:00"
+    # shared/clock.py: the clock starts at CLOCK_NOW and runs on; it reads in UTC
+    started = clock.get_dependency(None).now() - datetime.fromisoformat("2025-06-30T09:00:00+08:00")
+    assert timedelta(0) <= started < timedelta(minutes=1)
     from shared.config import load_config
     config = load_config(environ={"FIXED_ASSET_THRESHOLD_FEN": "120000"})
     assert config["FIXED_ASSET_THRESHOLD_FEN"] == 120_000 and config["SPECIAL_EQUIPMENT_THRESHOLD_FEN"] == 150_000

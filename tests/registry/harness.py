@@ -10,7 +10,7 @@ from nameko.testing.services import worker_factory
 
 from services.registry.demo import DEMO_UNITS
 from services.registry.dependencies import Today
-from services.registry.domain.directory import upsert_reference, upsert_unit
+from services.registry.storage.directory import upsert_reference, upsert_unit
 from services.registry.domain.reference import reference_tenants
 from services.registry.service import RegistryService
 from services.registry.storage import INDEXES, SCOPES, STUDIOS

@@ -5,7 +5,7 @@ from argon2 import PasswordHasher
 from nameko.testing.services import worker_factory
 
 from services.registry.domain.credit_code import check_digit
-from services.registry.domain.directory import upsert_reference
+from services.registry.storage.directory import upsert_reference
 from services.registry.domain.reference import reference_tenants
 from services.registry.service import RegistryService
 from services.registry.storage import INDEXES, SCOPES

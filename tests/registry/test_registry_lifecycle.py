@@ -583,7 +583,7 @@ def test_designation_creates_the_studio_and_writes_the_event_into_it(h):
 def test_designation_interrupted_after_the_studio_write_completes_on_retry(h):
     app = h.in_notice()
     h.on("2026-03-20")
-    from services.registry.domain import studios
+    from services.registry.storage import studios
     studios.create_from_application(h.as_(BUREAU).store, h.db[APPLICATIONS].find_one({"_id": app["id"]}),
                                     h.today, lambda t, d, tenant_id: {"event_id": "e1", "type": t, "data": d})
     done = h.as_(BUREAU).designate_application(app["id"], {})
@@ -707,7 +707,8 @@ def test_R20_revocation_frees_the_master_and_the_slot(h):
 
 # -- races the store settles -------------------------------------------------------------
 def test_R6_two_racing_submits_of_one_master_cannot_both_pass(h, monkeypatch):
-    from services.registry.domain import applications, eligibility
+    from services.registry.domain import eligibility
+    from services.registry.storage import applications
     first = h.draft()
     second = h.draft(forms.application(master={**forms.master(), "id_number": first_id(h, first),
                                                "occupation": "钳工"}))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from services.registry.domain import studios
+from services.registry.storage import studios
 from services.registry.storage import SCOPES
 from shared.events import new_event
 from shared.outbox import Outbox

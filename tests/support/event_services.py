@@ -8,12 +8,25 @@ import eventlet
 from nameko.events import event_handler
 from pymongo.errors import DuplicateKeyError
 
+from marshmallow import fields
+
+from shared.events import CONTRACTS, Schema
 from shared.inbox import AlreadyApplied, INBOX_INDEXES, Inbox
 from shared.outbox import Outbox, outbox_indexes
 from shared.principal import Caller
 from shared.rpc import rpc
 from shared.service import ServiceBase
 from shared.storage import Mongo
+
+
+class ThingMadeData(Schema):   # the test event's contract (shared/events.py CONTRACTS)
+    thing_id = fields.String(required=True)
+    fail_times = fields.Integer()
+    always_fail = fields.Boolean()
+    hang_after_write = fields.Boolean()
+
+
+CONTRACTS.setdefault("thing.made", ThingMadeData)
 
 
 class EmitterService(ServiceBase):

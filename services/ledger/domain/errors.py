@@ -1,20 +1,18 @@
-"""Errors raised by the ledger's domain logic.
+"""Errors raised by the ledger's domain logic: members of the one hierarchy, ``shared.errors``.
 
-Every error carries a stable ``code`` (``ledger.<something>``), the HTTP ``status`` the
-gateway should answer with, and where it applies the ``rule`` (``R-20`` … ``R-25`` of
-DOMAIN.md) and the ``field`` of the request that broke it.  The gateway maps by base class
-or by ``code``; it never needs to import this module's path (``as_dict()`` gives all it needs
-over RPC).
+Each is the shared class the platform answers with (status, stable wire ``code``, ``rule``,
+field ``errors``) and carries the ledger's own stable ``code`` (``ledger.<something>``), sent
+over RPC as ``ledger_code``, plus the ``field`` of the request that broke it and ``details``.
 
-    LedgerError                      base, status 400
-    ├── LedgerValidationError        400  malformed input (wrong type, missing id …)
-    ├── LedgerRuleViolation          422  valid input that breaks a rule (overspending, category …)
-    ├── LedgerConflict               409  wrong state / duplicate
-    │   ├── AccountClosed            409  R-20: the account was clawed back (studio revoked)
-    │   ├── AlreadyReversed          409  R-24: an entry can be reversed once
-    │   └── IdempotencyConflict      409  same idempotency key, different request
-    ├── UnknownEntry                 404  the entry / cycle is not in this account
-    └── LedgerIntegrityError         500  stored entries that cannot be right (gap, imbalance)
+    LedgerError (DomainError)                       500  base
+    ├── LedgerValidationError  (ValidationFailed)   422  malformed input (wrong type, missing id …)
+    ├── LedgerRuleViolation    (RuleViolation)      422  valid input that breaks a rule
+    ├── LedgerConflict         (Conflict)           409  wrong state / duplicate
+    │   ├── AccountClosed                           409  R-20: the account was clawed back
+    │   ├── AlreadyReversed                         409  R-24: an entry can be reversed once
+    │   └── IdempotencyConflict                     409  same idempotency key, different request
+    ├── UnknownEntry           (NotFound)           404  the entry / cycle is not in this account
+    └── LedgerIntegrityError                        500  stored entries that cannot be right
 
 ``AlreadyBooked`` is *not* an error: a builder raises it when the idempotency key was
 already used for the same request; the caller answers with the first result
@@ -25,28 +23,48 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.errors import Conflict, DomainError, NotFound, RuleViolation, ValidationFailed
 
-class LedgerError(Exception):
-    status = 400
-    code = "ledger.error"
+
+def _json_safe(value: Any) -> Any:
+    return value if isinstance(value, (str, int, bool, type(None))) else str(value)
+
+
+class LedgerError(DomainError):
+    ledger_code = "ledger.error"
+    field_errors = False        # True: the field is named in ``errors`` (422s); else as ``field``
 
     def __init__(self, message: str, *, rule: str | None = None, field: str | None = None,
                  code: str | None = None, **details: Any) -> None:
-        super().__init__(message)
         self.message = message
-        self.rule = rule
         self.field = field
         if code is not None:
-            self.code = code
+            self.ledger_code = code
         self.details = details
+        extra: dict[str, Any] = {"ledger_code": self.ledger_code,
+                                 **{k: _json_safe(v) for k, v in details.items()}}
+        errors = None
+        if self.field_errors:
+            errors = {field or "_schema": message}
+        elif field and isinstance(self, Conflict):
+            extra["field"] = field
+        super().__init__(message, errors=errors, rule=rule, **extra)
+
+    @property
+    def code(self) -> str:        # the ledger's own code; the wire code is the shared class's
+        return self.ledger_code
+
+    def to_dict(self) -> dict:
+        body = super().to_dict()
+        body["code"] = _wire_code(type(self))
+        return body
 
     def as_dict(self) -> dict:
-        """JSON-safe description (what an RPC error payload or a problem+json needs)."""
+        """JSON-safe description in the ledger's terms (code, status, message, rule, field, details)."""
         out = {"code": self.code, "status": self.status, "message": self.message,
                "rule": self.rule, "field": self.field}
         if self.details:
-            out["details"] = {k: (v if isinstance(v, (str, int, bool, type(None))) else str(v))
-                              for k, v in self.details.items()}
+            out["details"] = {k: _json_safe(v) for k, v in self.details.items()}
         return out
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
@@ -54,23 +72,29 @@ class LedgerError(Exception):
                 f"field={self.field!r}, message={self.message!r})")
 
 
-class LedgerValidationError(LedgerError):
-    status = 400
-    code = "ledger.invalid"
+def _wire_code(cls) -> str:
+    for klass in cls.__mro__:
+        if klass.__module__ == "shared.errors" and "code" in klass.__dict__:
+            return klass.__dict__["code"]
+    return DomainError.code
 
 
-class LedgerRuleViolation(LedgerError):
-    status = 422
-    code = "ledger.rule_violation"
+class LedgerValidationError(LedgerError, ValidationFailed):
+    ledger_code = "ledger.invalid"
+    field_errors = True
 
 
-class LedgerConflict(LedgerError):
-    status = 409
-    code = "ledger.conflict"
+class LedgerRuleViolation(LedgerError, RuleViolation):
+    ledger_code = "ledger.rule_violation"
+    field_errors = True
+
+
+class LedgerConflict(LedgerError, Conflict):
+    ledger_code = "ledger.conflict"
 
 
 class AccountClosed(LedgerConflict):
-    code = "ledger.account_closed"
+    ledger_code = "ledger.account_closed"
 
     def __init__(self, message: str = "the studio was revoked and its city funds clawed back; "
                                       "the account takes no more movements", **kw: Any) -> None:
@@ -79,21 +103,20 @@ class AccountClosed(LedgerConflict):
 
 
 class AlreadyReversed(LedgerConflict):
-    code = "ledger.already_reversed"
+    ledger_code = "ledger.already_reversed"
 
 
 class IdempotencyConflict(LedgerConflict):
-    code = "ledger.idempotency_conflict"
+    ledger_code = "ledger.idempotency_conflict"
 
 
-class UnknownEntry(LedgerError):
-    status = 404
-    code = "ledger.not_found"
+class UnknownEntry(LedgerError, NotFound):
+    ledger_code = "ledger.not_found"
 
 
 class LedgerIntegrityError(LedgerError):
-    status = 500
-    code = "ledger.integrity"
+    ledger_code = "ledger.integrity"
+    title = "Ledger integrity error"
 
 
 class AlreadyBooked(Exception):

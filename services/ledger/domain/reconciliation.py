@@ -56,6 +56,7 @@ from typing import Any, Iterable, Mapping
 from .balances import figures, format_bp, ratio_bp
 from .errors import LedgerIntegrityError, LedgerValidationError
 from .journal import CATEGORIES, CATEGORY_LABELS, SHANGHAI, UTC, JournalEntry
+from shared.files import excel_text
 
 TIMEZONE = "Asia/Shanghai"
 
@@ -223,18 +224,6 @@ def _report(per: Mapping[str, list], year: int, studio_names, tenant_names, unit
 
 # --------------------------------------------------------------------------- workbook
 
-_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def excel_text(value: Any) -> str:
-    """Text for a cell: control characters removed, and a leading ``'`` when it would start
-    with = + - @ (or tab / CR), so that no spreadsheet reads it as a formula (CWE-1236)."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    s = "" if value is None else str(value)
-    s = ILLEGAL_CHARACTERS_RE.sub("", s)
-    if s.startswith(_FORMULA_TRIGGERS):
-        s = "'" + s
-    return s
 
 
 def _yuan(fen: int) -> Decimal:

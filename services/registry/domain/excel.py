@@ -11,21 +11,23 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import re
-import zipfile
 from dataclasses import dataclass
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from services.registry.domain import catalogue as cat
+from shared.errors import DomainError
+from shared.files import WorkbookBounds, bounded_rows, excel_value, open_workbook
 from services.registry.domain.eligibility import CONDITIONS
 
 FORM, TEAM, HELP = "申报表", "团队成员", "填表说明"
 YES, NO = "是", "否"
 TEAM_ROWS = 50
 FIRST_ROW = 4
-MAX_UNCOMPRESSED = 50 * 1024 * 1024   # a zip bomb guard for uploaded workbooks
+BOUNDS = WorkbookBounds(max_rows=500, max_columns=20)   # a filled template is small
 
 _EMPLOYMENT_BY_NAME = {v: k for k, v in cat.EMPLOYMENT_STATUSES.items()}
 _GENDER_BY_NAME = {v: k for k, v in cat.GENDERS.items()}
@@ -95,11 +97,8 @@ INSTRUCTIONS = (
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
-def escape_cell(value):
-    """Text that a spreadsheet would run as a formula (= + - @) is written with a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
+# Text a spreadsheet would run as a formula is escaped by the one shared rule (shared/files.py).
+escape_cell = excel_value
 
 
 def _list_validation(options: tuple[str, ...], prompt: str) -> DataValidation:
@@ -247,15 +246,19 @@ def _set(form: dict, path: str, value) -> None:
 
 
 def _open(content: bytes):
+    """The shared safe opener (size, inflation, XML and row bounds; read-only)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(content)) as zf:
-            if sum(info.file_size for info in zf.infolist()) > MAX_UNCOMPRESSED:
-                raise WorkbookProblem("the workbook unpacks to more than 50 MB")
-        return load_workbook(io.BytesIO(content), data_only=True, read_only=False)
-    except WorkbookProblem:
-        raise
-    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException, XML errors…
-        raise WorkbookProblem(f"not a readable .xlsx workbook: {exc.__class__.__name__}")
+        return open_workbook(content, BOUNDS)
+    except DomainError as exc:
+        raise WorkbookProblem(exc.detail, exc.errors)
+
+
+def _rows(ws, min_row: int, max_col: int):
+    """(row number, cells) within the bounds; a bound passed is a WorkbookProblem naming the sheet."""
+    try:
+        yield from enumerate(bounded_rows(ws, BOUNDS, min_row=min_row, max_col=max_col), start=min_row)
+    except DomainError as exc:
+        raise WorkbookProblem(exc.detail, exc.errors)
 
 
 def parse_application(content: bytes) -> tuple[dict, dict[str, str]]:
@@ -273,14 +276,14 @@ def parse_application(content: bytes) -> tuple[dict, dict[str, str]]:
     cells: dict[str, str] = {}
     errors: dict[str, str] = {}
     seen: set[str] = set()
-    for row in ws.iter_rows(min_row=FIRST_ROW, max_col=2):
+    for r, row in _rows(ws, FIRST_ROW, 2):
         label_cell, value_cell = row[0], row[1]
         label = _text(label_cell.value).removesuffix("（选填）")
         item = _BY_LABEL.get(label)
         if item is None:
             continue
         seen.add(item.key)
-        ref = f"{FORM}!{value_cell.coordinate}"
+        ref = f"{FORM}!B{r}"
         raw = value_cell.value
         if raw is None or _text(raw) == "":
             if item.required:
@@ -300,14 +303,14 @@ def parse_application(content: bytes) -> tuple[dict, dict[str, str]]:
     if missing:
         errors[FORM] = "缺少项目：" + "、".join(missing) + "（请使用系统模板，不要改动“项目”列）"
     team = []
-    for row in wb[TEAM].iter_rows(min_row=2, max_col=len(TEAM_COLUMNS)):
+    for r, row in _rows(wb[TEAM], 2, len(TEAM_COLUMNS)):
         values = [c.value for c in row]
         if all(v is None or _text(v) == "" for v in values):
             continue
         member: dict = {}
         index = len(team)
-        for (key, title), cell in zip(TEAM_COLUMNS, row):
-            ref = f"{TEAM}!{cell.coordinate}"
+        for c, ((key, title), cell) in enumerate(zip(TEAM_COLUMNS, row), start=1):
+            ref = f"{TEAM}!{get_column_letter(c)}{r}"
             cells[f"team.{index}.{key}"] = ref
             text = _text(cell.value)
             if key == "formal_employee":

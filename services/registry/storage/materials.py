@@ -12,7 +12,8 @@ import uuid
 
 from bson.binary import Binary
 
-from services.registry.domain import applications, files, workflow
+from services.registry.domain import files, workflow
+from services.registry.storage import applications
 from services.registry.domain.catalogue import MATERIAL_KINDS, UNIT_MATERIAL_KINDS
 from services.registry.domain.records import now
 from services.registry.storage import APPLICATIONS, MATERIAL_CHUNKS, MATERIALS

@@ -13,9 +13,10 @@ import datetime as _dt
 import uuid
 from typing import Callable
 
-from services.registry.domain import eligibility, id_number, studios, workflow
+from services.registry.domain import eligibility, id_number, workflow
+from services.registry.storage import studios
 from services.registry.domain import catalogue as cat
-from services.registry.domain.holidays import notice_end
+from services.registry.storage.holidays import notice_end
 from services.registry.domain.ranking import RANKING_RULE, expert_mean, rank
 from services.registry.domain.records import drafts_hidden, history_entry, master_key, now, slot_key
 from services.registry.domain.retirement import retirement_date

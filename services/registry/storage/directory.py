@@ -73,9 +73,8 @@ def create_unit(store: Store, tenant_id: str, data: dict) -> dict:
 
 # -- users -----------------------------------------------------------------------------
 def _render_user(doc: dict) -> dict:
-    out = public(doc)
-    out.pop("password_hash", None)
-    return out
+    """The stored user; the service dumps it through ``UserSchema``, which names no hash."""
+    return public(doc)
 
 
 def list_users(store: Store, page=1, page_size=50) -> dict:
