@@ -13,7 +13,7 @@ import logging
 import time
 import uuid
 from datetime import date, datetime
-from functools import partial
+from functools import partial, wraps
 
 from eventlet.event import Event
 from nameko.web.handlers import HttpRequestHandler
@@ -126,7 +126,17 @@ class ApiRoute(HttpRequestHandler):
         return problem_response(exc, "unknown")
 
 
-route = ApiRoute.decorator
+def route(*args, **kwargs):
+    """Declare a gateway method as an API operation. Its worker first checks that the bearer
+    token has not been revoked (gateway/sessions.py), then runs the method."""
+    def declare(fn):
+        @wraps(fn)
+        def checked(self, request, *a, **kw):
+            if getattr(request, "principal", None) is not None:
+                self.token_states.check(self.services, request.principal.user, request.token_version)
+            return fn(self, request, *a, **kw)
+        return ApiRoute.decorator(*args, **kwargs)(checked)
+    return declare
 
 
 def json_default(value):

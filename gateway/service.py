@@ -21,6 +21,7 @@ from gateway.routes.directory import DirectoryRoutes
 from gateway.routes.ledger import LedgerRoutes
 from gateway.routes.studios import StudioRoutes
 from gateway.security import LoginThrottle
+from gateway.sessions import TokenStates
 import services.registry.schemas as registry
 from shared.errors import Unauthenticated, ValidationFailed
 from shared.logs import EntrypointLogger
@@ -43,6 +44,7 @@ class GatewayService(DirectoryRoutes, ApplicationRoutes, StudioRoutes, LedgerRou
     services = Services()
     tokens = Tokens()
     login_attempts = LoginThrottle()
+    token_states = TokenStates()
     entrypoint_log = EntrypointLogger()
 
     # -- health and docs --------------------------------------------------------------
@@ -103,9 +105,34 @@ class GatewayService(DirectoryRoutes, ApplicationRoutes, StudioRoutes, LedgerRou
                 eventlet.sleep(self.login_attempts.failed(credentials["username"], address))
             raise
         self.login_attempts.succeeded(credentials["username"])
+        version = principal.pop("token_version", 0) or 0
         issued = self.tokens(Principal(user=principal["user"], role=principal["role"],
-                                       tenant_id=principal["tenant_id"], unit_id=principal["unit_id"]))
+                                       tenant_id=principal["tenant_id"], unit_id=principal["unit_id"]),
+                             token_version=version)
+        self.token_states.remember(principal["user"], {"version": version, "disabled": False})
         return {**issued, "principal": principal}
+
+    @route("POST", "/api/v1/auth/logout", summary="Log out: every token of yours issued so far stops working",
+           tags=["auth"], response=registry.TokenStateSchema)
+    def logout(self, request):
+        state = self.services.registry.revoke_my_tokens()
+        self.token_states.remember(request.principal.user, state)
+        return state
+
+    @route("POST", "/api/v1/auth/password", summary="Change your password; every token of yours stops working",
+           tags=["auth"], body=registry.PasswordChangeSchema, response=registry.TokenStateSchema)
+    def change_password(self, request):
+        state = self.services.registry.change_my_password(request.body_json)
+        self.token_states.remember(request.principal.user, state)
+        return state
+
+    @route("PUT", "/api/v1/users/<username>/disabled", summary="Disable a user (no login, its tokens void) "
+           "or enable it again", tags=["directory"], roles=(ADMIN,), body=registry.UserDisabledSchema,
+           response=registry.TokenStateSchema)
+    def set_user_disabled(self, request, username):
+        state = self.services.registry.set_user_disabled(username, request.body_json)
+        self.token_states.remember(username, state)
+        return state
 
     @route("GET", "/api/v1/me", summary="Who you are (your principal)", tags=["auth"],
            response=registry.PrincipalSchema)

@@ -29,16 +29,41 @@ class PrincipalSchema(StrictSchema):
     unit_id = fields.String(allow_none=True)
 
 
-class AuthenticatedSchema(PrincipalSchema):
-    """What ``authenticate`` answers: the principal and the user's display name."""
+class SignedInSchema(PrincipalSchema):
+    """The principal and the user's display name, as a login answers it."""
     display_name = fields.String()
+
+
+class AuthenticatedSchema(SignedInSchema):
+    """What ``authenticate`` answers: also the user's token version (the gateway signs it in)."""
+    token_version = fields.Integer()
+
+
+class TokenStateSchema(StrictSchema):
+    user = fields.String()
+    version = fields.Integer(metadata={"description": "tokens of an older version are void"})
+    disabled = fields.Boolean()
+
+
+class PasswordChangeSchema(StrictSchema):
+    current_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=200))
+    new_password = fields.String(required=True, load_only=True,
+                                 validate=[validate.Length(min=MIN_PASSWORD, max=MAX_PASSWORD,
+                                                           error=PASSWORD_POLICY + " (length)"),
+                                           validate.Regexp(NOT_ONLY_DIGITS, error=PASSWORD_POLICY + " (only digits)")],
+                                 metadata={"description": PASSWORD_POLICY})
+
+
+class UserDisabledSchema(StrictSchema):
+    disabled = fields.Boolean(required=True, metadata={
+        "description": "true: the user cannot log in and its tokens are void; false: it may log in again"})
 
 
 class TokenSchema(StrictSchema):
     access_token = fields.String()
     token_type = fields.String()
     expires_in = fields.Integer()
-    principal = fields.Nested(PrincipalSchema)
+    principal = fields.Nested(SignedInSchema)
 
 
 class TenantSchema(StrictSchema):

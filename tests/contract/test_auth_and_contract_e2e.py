@@ -46,3 +46,55 @@ def test_literal_segments_are_never_an_id_and_unknown_filter_values_are_422(syst
         resp = system.get(path, "demo-center")
         assert resp.status_code == 422, (path, resp.text)
         assert resp.json()["errors"], path
+
+
+def _fresh_user(system, username, password="first-pass-1"):
+    resp = system.post("/api/v1/users", "demo-admin", json={"username": username, "password": password,
+                                                            "role": "finance"})
+    assert resp.status_code == 201, resp.text
+    return login(system, username, password).json()["access_token"]
+
+
+def _me(system, token):
+    return system.request("GET", "/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+
+
+def test_logout_revokes_every_token_of_the_user_and_a_new_login_works(system):
+    first = _fresh_user(system, "rev-logout")
+    second = login(system, "rev-logout", "first-pass-1").json()["access_token"]
+    assert _me(system, first).status_code == 200
+    out = system.request("POST", "/api/v1/auth/logout", headers={"Authorization": f"Bearer {first}"})
+    assert out.status_code == 200, out.text
+    assert _me(system, first).status_code == 401 and _me(system, second).status_code == 401
+    third = login(system, "rev-logout", "first-pass-1").json()["access_token"]
+    assert _me(system, third).status_code == 200
+
+
+def test_a_password_change_revokes_the_old_tokens_and_follows_the_policy(system):
+    token = _fresh_user(system, "rev-password")
+    auth = {"Authorization": f"Bearer {token}"}
+    weak = system.request("POST", "/api/v1/auth/password", headers=auth,
+                          json={"current_password": "first-pass-1", "new_password": "rev-password"})
+    assert weak.status_code == 422 and "password policy" in weak.json()["errors"]["new_password"]
+    wrong = system.request("POST", "/api/v1/auth/password", headers=auth,
+                           json={"current_password": "not-it-at-all", "new_password": "second-pass-2"})
+    assert wrong.status_code == 401
+    changed = system.request("POST", "/api/v1/auth/password", headers=auth,
+                             json={"current_password": "first-pass-1", "new_password": "second-pass-2"})
+    assert changed.status_code == 200, changed.text
+    assert _me(system, token).status_code == 401
+    assert login(system, "rev-password", "first-pass-1").status_code == 401
+    assert _me(system, login(system, "rev-password", "second-pass-2").json()["access_token"]).status_code == 200
+
+
+def test_a_disabled_user_cannot_log_in_and_its_tokens_stop_working_until_enabled(system):
+    token = _fresh_user(system, "rev-disabled")
+    off = system.request("PUT", "/api/v1/users/rev-disabled/disabled", "demo-admin", json={"disabled": True})
+    assert off.status_code == 200 and off.json()["disabled"] is True
+    assert _me(system, token).status_code == 401
+    assert login(system, "rev-disabled", "first-pass-1").status_code == 401
+    assert system.request("PUT", "/api/v1/users/rev-disabled/disabled", "demo-center",
+                          json={"disabled": False}).status_code == 403
+    on = system.request("PUT", "/api/v1/users/rev-disabled/disabled", "demo-admin", json={"disabled": False})
+    assert on.status_code == 200
+    assert _me(system, login(system, "rev-disabled", "first-pass-1").json()["access_token"]).status_code == 200

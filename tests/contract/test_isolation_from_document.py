@@ -53,6 +53,7 @@ def _bodies(records) -> dict:
         "create_revocation_request": {"ground": records["ground"], "reason": "长期不开展活动"},
         "decide_revocation_request": {"decision": "reject", "note": ""},
         "create_unit": {"name": "隔离测试单位", "credit_code": "91110101MA01AAAA0G"},
+        "set_user_disabled": {"disabled": True},
         "book_entry": {"kind": "matching", "amount_fen": 100}, "ledger_book_entry": {"kind": "matching",
                                                                                   "amount_fen": 100},
     }
@@ -115,7 +116,7 @@ def world(system):
     records = {
         "tenant_id": OWNER_TENANT, "unit_id": OWNER_UNIT, "application_id": app_id,
         "material_id": material.json()["id"], "objection_id": FAKE, "studio_id": studio_id,
-        "dead_letter_id": FAKE, "ground": grounds[0],
+        "dead_letter_id": FAKE, "ground": grounds[0], "username": "iso-unit-other",
         # change and revocation requests share the parameter name: one of each is tried
         "request_id": [change.json()["id"], revocation.json()["id"]],
     }
