@@ -20,6 +20,7 @@ from nameko.web.handlers import HttpRequestHandler
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from gateway.audit import AuditTrail
 from gateway.auth import principal_from_request
 from gateway.contract import check_request
 from gateway.security import secure_headers
@@ -36,6 +37,7 @@ JSON, UPLOAD, NONE = "json", "upload", None
 
 class ApiRoute(HttpRequestHandler):
     server = ProblemWebServer()  # problem+json and security headers where no route runs too
+    audit_trail = AuditTrail()    # every write answered is recorded (gateway/audit.py)
     def __init__(self, method: str, url: str, *, summary: str, tags=(), roles=None, public=False,
                  body=None, body_kind=None, response=None, status: int = 200, query=None,
                  produces=("application/json",), responses=None, idempotent_key=False, **kwargs):
@@ -83,6 +85,7 @@ class ApiRoute(HttpRequestHandler):
             response = problem_response(exc, request_id)
         response.headers["X-Request-Id"] = request_id
         secure_headers(response)
+        self.audit_trail.record(self, request, principal, response, request_id)
         log_event(log, "request", method=request.method, path=request.path, status=response.status_code,
                   duration_ms=round((time.monotonic() - started) * 1000, 2), request_id=request_id,
                   user=principal.user if principal else None, role=principal.role if principal else None)

@@ -17,6 +17,7 @@ from gateway.http import route
 from gateway.openapi import build_spec
 from gateway.problems import as_domain_error
 from gateway.routes.applications import ApplicationRoutes
+from gateway.routes.audit import AuditRoutes
 from gateway.routes.directory import DirectoryRoutes
 from gateway.routes.ledger import LedgerRoutes
 from gateway.routes.studios import StudioRoutes
@@ -28,7 +29,7 @@ from shared.logs import EntrypointLogger
 from shared.principal import ADMIN, Principal
 from shared.schemas import load
 
-SERVICE_NAMES = ("registry", "reporting", "supervision", "assessment", "ledger")
+SERVICE_NAMES = ("registry", "reporting", "supervision", "assessment", "ledger", "audit")
 
 try:
     VERSION = version("skillmaster")
@@ -36,7 +37,7 @@ except PackageNotFoundError:  # running from a source tree without install
     VERSION = "0.0.0"
 
 
-class GatewayService(DirectoryRoutes, ApplicationRoutes, StudioRoutes, LedgerRoutes):
+class GatewayService(DirectoryRoutes, ApplicationRoutes, StudioRoutes, LedgerRoutes, AuditRoutes):
     """Route groups are mixins (gateway/routes/*.py); nameko finds entry points on base classes."""
     name = "gateway"
 

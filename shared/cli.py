@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 
-SERVICE_ORDER = ("registry", "reporting", "supervision", "assessment", "ledger", "gateway")
+SERVICE_ORDER = ("audit", "registry", "reporting", "supervision", "assessment", "ledger", "gateway")
 
 
 def _patch():

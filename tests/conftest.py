@@ -19,6 +19,7 @@ SERVICE_PATHS = {
     "supervision": "services.supervision.service:SupervisionService",
     "assessment": "services.assessment.service:AssessmentService",
     "ledger": "services.ledger.service:LedgerService",
+    "audit": "services.audit.service:AuditService",
     "gateway": "gateway.service:GatewayService",
 }
 
