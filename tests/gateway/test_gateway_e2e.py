@@ -190,7 +190,7 @@ def test_healthz_and_readyz(system):
     assert ready.status_code == 200, ready.text
     body = ready.json()
     assert body["broker"] == "ok" and set(body["services"]) == {
-        "registry", "reporting", "supervision", "assessment", "ledger"}
+        "registry", "reporting", "supervision", "assessment", "ledger", "audit"}
     assert body["services"]["registry"]["outbox_pending"] == 0
 
 
