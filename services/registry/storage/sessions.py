@@ -6,10 +6,10 @@ the password and disabling the user move the version on, so every token issued b
 from __future__ import annotations
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 
 from services.registry.storage import USERS
-from shared.errors import NotFound, Unauthenticated, ValidationFailed
+from services.registry.storage.directory import authenticate
+from shared.errors import NotFound, ValidationFailed
 from shared.passwords import password_problem
 from shared.principal import ADMIN
 from shared.storage import Store
@@ -33,13 +33,7 @@ def revoke_tokens(store: Store, username: str) -> dict:
 
 def change_password(store: Store, hasher: PasswordHasher, username: str, current: str, new: str) -> dict:
     users = store.unscoped(USERS)
-    doc = users.find_one({"_id": username})
-    try:
-        if doc is None:
-            raise VerificationError()
-        hasher.verify(doc["password_hash"], current)
-    except (VerificationError, InvalidHashError):
-        raise Unauthenticated("the current password is wrong")
+    authenticate(users, hasher, username, current)   # 401 for a wrong current password
     problem = password_problem(new, username)
     if problem:
         raise ValidationFailed("the new password breaks the password policy", errors={"new_password": problem})
