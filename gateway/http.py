@@ -26,6 +26,7 @@ from gateway.contract import check_request
 from gateway.security import secure_headers
 from gateway.server import ProblemWebServer
 from gateway.problems import problem_response
+from gateway.replays import REPLAYED, FirstAnswers, creates
 from shared.errors import BadRequest, Forbidden, PayloadTooLarge, UnsupportedMediaType
 from shared.logs import log_event
 from shared.principal import PRINCIPAL_KEY, REQUEST_ID_KEY
@@ -38,6 +39,7 @@ JSON, UPLOAD, NONE = "json", "upload", None
 class ApiRoute(HttpRequestHandler):
     server = ProblemWebServer()  # problem+json and security headers where no route runs too
     audit_trail = AuditTrail()    # every write answered is recorded (gateway/audit.py)
+    first_answers = FirstAnswers()  # replays of creating writes (gateway/replays.py)
     def __init__(self, method: str, url: str, *, summary: str, tags=(), roles=None, public=False,
                  body=None, body_kind=None, response=None, status: int = 200, query=None,
                  produces=("application/json",), responses=None, idempotent_key=False, **kwargs):
@@ -52,7 +54,7 @@ class ApiRoute(HttpRequestHandler):
         self.query = dict(query or {})                  # name -> (type, description)
         self.produces = tuple(produces)
         self.extra_responses = dict(responses or {})
-        self.idempotent_key = idempotent_key
+        self.idempotent_key = idempotent_key or (method == "POST" and status == 201)  # every creating route
         super().__init__(method, url, **kwargs)
 
     # -- request handling ---------------------------------------------------------------
@@ -75,12 +77,18 @@ class ApiRoute(HttpRequestHandler):
             request.principal = principal
             request.request_id = request_id
             request.body_json = self._read_body(request, config)
+            key = idempotency_key(request) if creates(self) and principal is not None else None
+            request.replay_key = (principal.user, self.method, self.url, key) if key else None
+            request.replay_fingerprint = self.first_answers.fingerprint(request) if key else None
+            request.first_answers = self.first_answers
             args, kwargs = self.get_entrypoint_parameters(request)
             self.check_signature(args, kwargs)
             event = Event()
             self.container.spawn_worker(self, args, kwargs, context_data=context_data,
                                         handle_result=partial(self.handle_result, event))
             response = self.response_from_result(event.wait())
+            if request.replay_key and REPLAYED not in response.headers:
+                self.first_answers.keep(request.replay_key, request.replay_fingerprint, response)
         except Exception as exc:
             response = problem_response(exc, request_id)
         response.headers["X-Request-Id"] = request_id
@@ -119,11 +127,12 @@ class ApiRoute(HttpRequestHandler):
     def response_from_result(self, result):
         if isinstance(result, Response):
             return result
-        status = self.status
+        status, headers = self.status, {}
         if isinstance(result, tuple):
-            status, result = result
+            status, result, *more = result
+            headers = more[0] if more else {}
         return Response(json.dumps(result, ensure_ascii=False, default=json_default), status=status,
-                        mimetype="application/json")
+                        mimetype="application/json", headers=headers)
 
     def response_from_exception(self, exc):  # nameko calls this for worker failures too
         return problem_response(exc, "unknown")
@@ -137,6 +146,10 @@ def route(*args, **kwargs):
         def checked(self, request, *a, **kw):
             if getattr(request, "principal", None) is not None:
                 self.token_states.check(self.services, request.principal.user, request.token_version)
+            if getattr(request, "replay_key", None):
+                first = request.first_answers.replay(request.replay_key, request.replay_fingerprint)
+                if first is not None:
+                    return first
             return fn(self, request, *a, **kw)
         return ApiRoute.decorator(*args, **kwargs)(checked)
     return declare

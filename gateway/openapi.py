@@ -77,6 +77,10 @@ def build_spec(service_cls, version: str) -> dict:
             ok["content"] = {ct: {"schema": {"type": "string", "format": "binary"}} for ct in route.produces}
         else:
             ok["content"] = {"application/json": {"schema": {"type": "object"}}}
+        if route.idempotent_key and route.status == 201:
+            ok["headers"] = {"Idempotency-Replayed": {
+                "description": "true when this is the first answer to the same Idempotency-Key and body, again",
+                "schema": {"type": "string", "enum": ["true"]}}}
         op["responses"][str(route.status)] = ok
         for status, text in route.extra_responses.items():
             if isinstance(text, dict):  # a whole response object

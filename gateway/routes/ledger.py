@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from gateway.contract import one_of, param, year
 from gateway.http import idempotency_key, query_args, route
+from gateway.replays import REPLAYED
 from gateway.routes.directory import PAGING
 import services.ledger.schemas as ledger
 from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, FINANCE, TENANT, UNIT
@@ -49,12 +50,12 @@ class LedgerRoutes:
 
     @route("POST", f"{ACCOUNT}/entries", tags=["ledger"], roles=(UNIT,), body=ledger.EntryRequestSchema,
            response=ledger.LedgerBookingSchema, status=201, idempotent_key=True,
-           responses={200: "The same Idempotency-Key and body were booked before: the first entry"},
            summary="Book matching funds (R-23), an expenditure (R-22: no more city money than the account "
                    "holds; fixed assets registered) or a reversal (R-24) for your unit's studio")
     def ledger_book_entry(self, request, studio_id):
         booked = self.services.ledger.book_entry(studio_id, request.body_json, idempotency_key(request))
-        return (201 if booked["created"] else 200), booked["entry"]
+        # a replay the ledger recognised (e.g. after a gateway restart): the first answer's status again
+        return 201, booked["entry"], ({} if booked["created"] else {REPLAYED: "true"})
 
     @route("GET", f"{ACCOUNT}/fixed-assets", tags=["ledger"], response=ledger.LedgerFixedAssetRegisterSchema,
            summary="The studio's fixed-asset register (R-22 登记造册): items at or above the threshold")

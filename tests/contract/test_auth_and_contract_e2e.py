@@ -98,3 +98,22 @@ def test_a_disabled_user_cannot_log_in_and_its_tokens_stop_working_until_enabled
     on = system.request("PUT", "/api/v1/users/rev-disabled/disabled", "demo-admin", json={"disabled": False})
     assert on.status_code == 200
     assert _me(system, login(system, "rev-disabled", "first-pass-1").json()["access_token"]).status_code == 200
+
+
+def test_one_rule_for_replays_on_every_creating_route(system):
+    """The same Idempotency-Key and body: the first answer's status and body again, marked; another body: 409."""
+    key = {"Idempotency-Key": "replay-tenant-1"}
+    body = {"id": "replay-group", "name": "重放集团", "kind": "group"}
+    first = system.post("/api/v1/tenants", "demo-admin", json=body, headers=key)
+    assert first.status_code == 201 and "Idempotency-Replayed" not in first.headers
+    again = system.post("/api/v1/tenants", "demo-admin", json=body, headers=key)
+    assert again.status_code == 201 and again.json() == first.json()
+    assert again.headers["Idempotency-Replayed"] == "true"
+    other = system.post("/api/v1/tenants", "demo-admin", json={**body, "name": "另一个"}, headers=key)
+    assert other.status_code == 409
+    # another user's key is another key
+    assert system.post("/api/v1/tenants", "demo-bureau", json=body, headers=key).status_code == 409  # duplicate id
+    doc = system.get("/api/v1/openapi.json").json()
+    creating = [op for item in doc["paths"].values() for m, op in item.items() if m == "post" and "201" in op["responses"]]
+    assert creating and all(any(p["name"] == "Idempotency-Key" for p in op.get("parameters", [])) for op in creating)
+    assert all("Idempotency-Replayed" in op["responses"]["201"]["headers"] for op in creating)
