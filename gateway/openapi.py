@@ -100,6 +100,40 @@ def build_spec(service_cls, version: str) -> dict:
             op["x-roles"] = list(route.roles)
         for method in route.method.split(","):
             paths.setdefault(openapi_path(route.url), {})[method.lower()] = op
+    add_links(paths)
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
+
+
+_PATH_PARAM = re.compile(r"{([^}]+)}")
+
+
+def _ok_schema(op: dict, status: str = "200"):
+    return op.get("responses", {}).get(status, {}).get("content", {}).get("application/json", {}).get("schema")
+
+
+def add_links(paths: dict) -> None:
+    """OpenAPI links from each creating operation (POST answering 201 with an ``id``) to the
+    operations on what it created — ``POST /x`` → ``… /x/{x_id}…`` — so that a client (and the
+    fuzzer's stateful phase) can go create → read → act."""
+    for path, operations in paths.items():
+        create = operations.get("post")
+        if not create or "201" not in create["responses"]:
+            continue
+        parent = paths.get(path.rsplit("/", 1)[0], {}).get("get", {})
+        if _ok_schema(parent) is not None and _ok_schema(parent) is _ok_schema(create, "201"):
+            continue  # it answers its parent record (e.g. an objection answers the application)
+        links = {}
+        for other_path, other_ops in paths.items():
+            if not other_path.startswith(path + "/{"):
+                continue
+            new_param = _PATH_PARAM.match(other_path[len(path) + 1:]).group(1)
+            parameters = {name: f"$request.path.{name}" for name in _PATH_PARAM.findall(path)}
+            parameters[new_param] = "$response.body#/id"
+            if set(_PATH_PARAM.findall(other_path)) != set(parameters):
+                continue  # deeper ids (e.g. a material of an objection) come from elsewhere
+            for method, op in other_ops.items():
+                links[op["operationId"]] = {"operationId": op["operationId"], "parameters": parameters}
+        if links:
+            create["responses"]["201"]["links"] = links
