@@ -40,7 +40,8 @@ def secure_headers(response):
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     html = (response.mimetype or "").startswith("text/html")
-    response.headers["Content-Security-Policy"] = HTML_CSP if html else API_CSP
+    # a handler that set its own policy (the console's pages) keeps it; the rest get the default
+    response.headers.setdefault("Content-Security-Policy", HTML_CSP if html else API_CSP)
     response.headers.setdefault("Cache-Control", "no-store")
     return response
 
