@@ -25,20 +25,27 @@ topology: install
 	$(VENV)/bin/skillmaster-topology
 
 # `nameko test` applies eventlet's monkey patch before pytest imports anything.
+# Coverage (pytest-cov, eventlet-aware: pyproject [tool.coverage]) is printed after the run;
+# the floors of shared/ and each service's domain/ (tests/coverage_floors.py) are enforced
+# on a whole run (PYTEST_ARGS empty) and only reported on a narrowed one.
+COVERAGE_FLOORS = $(PY) tests/coverage_floors.py $(if $(strip $(PYTEST_ARGS)),--report-only)
+
 test: install
 	$(PY) tests/preflight.py
-	$(VENV)/bin/nameko test -p no:cacheprovider -ra $(PYTEST_ARGS)
+	$(VENV)/bin/nameko test -p no:cacheprovider -ra --cov --cov-report= $(PYTEST_ARGS)
+	$(COVERAGE_FLOORS)
 
 test-fast: install
 	$(PY) tests/preflight.py
-	$(VENV)/bin/nameko test -p no:cacheprovider -m "not slow and not fuzz" $(PYTEST_ARGS)
+	$(VENV)/bin/nameko test -p no:cacheprovider -m "not slow and not fuzz" --cov --cov-report= $(PYTEST_ARGS)
+	$(COVERAGE_FLOORS)
 
 bench: install
 	$(PY) tests/preflight.py
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .coverage .coverage.*
 
 lint: install
 	$(VENV)/bin/ruff check --select F,E9 shared services gateway bench tests

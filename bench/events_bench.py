@@ -30,7 +30,7 @@ from shared.config import load_config
 from shared.events import new_event
 from shared.storage import Mongo, Store, container_db
 from shared.topology import declare_topology
-from tests.support.designations import BUREAU, designate_directly, synthetic_application
+from bench.designations import BUREAU, designate_directly, synthetic_application
 
 COUNT = int(os.environ.get("BENCH_EVENTS", "300"))
 

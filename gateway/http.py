@@ -1,4 +1,4 @@
-"""The gateway's HTTP entrypoint: one ``@route`` per API operation.
+"""The gateway's HTTP entrypoint: one ``ApiRoute`` per route of the route table (gateway/routing.py).
 
 Before a worker runs, the entrypoint gives the request an id, authenticates the bearer
 token, checks the role, bounds and parses the body, and puts ``principal`` and
@@ -13,7 +13,7 @@ import logging
 import time
 import uuid
 from datetime import date, datetime
-from functools import partial, wraps
+from functools import partial
 
 from eventlet.event import Event
 from nameko.web.handlers import HttpRequestHandler
@@ -23,39 +23,33 @@ from werkzeug.wrappers import Response
 from gateway.audit import AuditTrail
 from gateway.auth import principal_from_request
 from gateway.contract import check_request
-from gateway.security import secure_headers
-from gateway.server import ProblemWebServer
 from gateway.problems import problem_response
 from gateway.replays import REPLAYED, FirstAnswers, creates
+from gateway.security import secure_headers
+from gateway.server import ProblemWebServer
+from gateway.routing import NONE, UPLOAD, Route
 from shared.errors import BadRequest, Forbidden, PayloadTooLarge, UnsupportedMediaType
 from shared.logs import log_event
 from shared.principal import PRINCIPAL_KEY, REQUEST_ID_KEY
 
 log = logging.getLogger("skillmaster.gateway.request")
 
-JSON, UPLOAD, NONE = "json", "upload", None
-
 
 class ApiRoute(HttpRequestHandler):
-    server = ProblemWebServer()  # problem+json and security headers where no route runs too
-    audit_trail = AuditTrail()    # every write answered is recorded (gateway/audit.py)
+    """The nameko HTTP entrypoint of one route (gateway/routing.py ``Route``); every one runs the
+    gateway's ``dispatch`` worker method with the route as its first argument."""
+    server = ProblemWebServer()     # problem+json and security headers where no route runs too
+    audit_trail = AuditTrail()      # every write answered is recorded (gateway/audit.py)
     first_answers = FirstAnswers()  # replays of creating writes (gateway/replays.py)
-    def __init__(self, method: str, url: str, *, summary: str, tags=(), roles=None, public=False,
-                 body=None, body_kind=None, response=None, status: int = 200, query=None,
-                 produces=("application/json",), responses=None, idempotent_key=False, **kwargs):
-        self.summary = summary
-        self.tags = tuple(tags)
-        self.roles = tuple(roles) if roles else None     # None: any authenticated role
-        self.public = public
-        self.body = body                                # marshmallow schema class of the JSON body
-        self.body_kind = body_kind or (JSON if body is not None else NONE)
-        self.response = response                        # marshmallow schema class of the answer
-        self.status = status
-        self.query = dict(query or {})                  # name -> (type, description)
-        self.produces = tuple(produces)
-        self.extra_responses = dict(responses or {})
-        self.idempotent_key = idempotent_key or (method == "POST" and status == 201)  # every creating route
-        super().__init__(method, url, **kwargs)
+
+    def __init__(self, api_route: Route, **kwargs):
+        self.route = api_route
+        super().__init__(api_route.method, api_route.url, **kwargs)
+
+    @property
+    def operation(self) -> str:
+        """The route's name (for logs: every route's worker method is ``dispatch``)."""
+        return self.route.name
 
     # -- request handling ---------------------------------------------------------------
     def handle_request(self, request):
@@ -66,22 +60,23 @@ class ApiRoute(HttpRequestHandler):
         try:
             config = self.container.config
             context_data = {REQUEST_ID_KEY: request_id}
-            if not self.public:
+            if not self.route.public:
                 principal = principal_from_request(request, config["JWT_SECRET"])
-                if self.roles and principal.role not in self.roles:
+                if self.route.roles and principal.role not in self.route.roles:
                     raise Forbidden(f"role {principal.role!r} may not {self.method} {self.url}; "
-                                    f"allowed: {', '.join(self.roles)}")
+                                    f"allowed: {', '.join(self.route.roles)}")
                 context_data[PRINCIPAL_KEY] = principal.to_header()
-            check_request(self.query, request.args, request.headers, idempotent_key=self.idempotent_key,
-                          url=self.url, path_values=getattr(request, "path_values", None))
+            check_request(self.route.query, request.args, request.headers, idempotent_key=self.route.idempotent_key,
+                          url=self.route.url, path_values=getattr(request, "path_values", None))
             request.principal = principal
             request.request_id = request_id
             request.body_json = self._read_body(request, config)
-            key = idempotency_key(request) if creates(self) and principal is not None else None
-            request.replay_key = (principal.user, self.method, self.url, key) if key else None
+            key = idempotency_key(request) if creates(self.route) and principal is not None else None
+            request.replay_key = (principal.user, self.route.method, self.route.url, key) if key else None
             request.replay_fingerprint = self.first_answers.fingerprint(request) if key else None
             request.first_answers = self.first_answers
             args, kwargs = self.get_entrypoint_parameters(request)
+            args = (self.route, *args)
             self.check_signature(args, kwargs)
             event = Event()
             self.container.spawn_worker(self, args, kwargs, context_data=context_data,
@@ -93,22 +88,22 @@ class ApiRoute(HttpRequestHandler):
             response = problem_response(exc, request_id)
         response.headers["X-Request-Id"] = request_id
         secure_headers(response)
-        self.audit_trail.record(self, request, principal, response, request_id)
-        log_event(log, "request", method=request.method, path=request.path, status=response.status_code,
+        self.audit_trail.record(self.route, request, principal, response, request_id)
+        log_event(log, "request", method=request.method, path=request.path, route=self.route.name, status=response.status_code,
                   duration_ms=round((time.monotonic() - started) * 1000, 2), request_id=request_id,
                   user=principal.user if principal else None, role=principal.role if principal else None)
         return response
 
     def _read_body(self, request, config):
-        if self.body_kind is NONE:
+        if self.route.body_kind is NONE:
             return None
-        limit = int(config.get("MAX_UPLOAD_BYTES" if self.body_kind == UPLOAD else "MAX_JSON_BODY_BYTES"))
-        if self.body_kind == UPLOAD:
+        limit = int(config.get("MAX_UPLOAD_BYTES" if self.route.body_kind == UPLOAD else "MAX_JSON_BODY_BYTES"))
+        if self.route.body_kind == UPLOAD:
             limit += 1024 * 1024  # room for the multipart framing around one file
         if request.content_length is not None and request.content_length > limit:
             raise PayloadTooLarge(f"the body has {request.content_length} bytes; at most {limit} are accepted")
         request.max_content_length = limit
-        if self.body_kind == UPLOAD:
+        if self.route.body_kind == UPLOAD:
             return None  # read by the route through request.files
         mimetype = request.mimetype or ""
         if mimetype != "application/json" and not mimetype.endswith("+json"):
@@ -127,7 +122,7 @@ class ApiRoute(HttpRequestHandler):
     def response_from_result(self, result):
         if isinstance(result, Response):
             return result
-        status, headers = self.status, {}
+        status, headers = self.route.status, {}
         if isinstance(result, tuple):
             status, result, *more = result
             headers = more[0] if more else {}
@@ -136,23 +131,6 @@ class ApiRoute(HttpRequestHandler):
 
     def response_from_exception(self, exc):  # nameko calls this for worker failures too
         return problem_response(exc, "unknown")
-
-
-def route(*args, **kwargs):
-    """Declare a gateway method as an API operation. Its worker first checks that the bearer
-    token has not been revoked (gateway/sessions.py), then runs the method."""
-    def declare(fn):
-        @wraps(fn)
-        def checked(self, request, *a, **kw):
-            if getattr(request, "principal", None) is not None:
-                self.token_states.check(self.services, request.principal.user, request.token_version)
-            if getattr(request, "replay_key", None):
-                first = request.first_answers.replay(request.replay_key, request.replay_fingerprint)
-                if first is not None:
-                    return first
-            return fn(self, request, *a, **kw)
-        return ApiRoute.decorator(*args, **kwargs)(checked)
-    return declare
 
 
 def json_default(value):

@@ -5,10 +5,8 @@ import re
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
-
 from gateway.contract import IDEMPOTENCY_KEY_MAX, as_param, path_parameters
-from gateway.http import JSON, UPLOAD, ApiRoute
+from gateway.routing import JSON, UPLOAD
 from shared.schemas import ProblemSchema
 
 _PARAM = re.compile(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
@@ -27,20 +25,12 @@ ERROR_STATUSES = {
 }
 
 
-def routes_of(service_cls) -> list[tuple[str, ApiRoute]]:
-    found = []
-    for attr in dir(service_cls):
-        for ext in getattr(getattr(service_cls, attr, None), ENTRYPOINT_EXTENSIONS_ATTR, ()):
-            if isinstance(ext, ApiRoute):
-                found.append((attr, ext))
-    return sorted(found, key=lambda item: (item[1].url, item[1].method))
-
-
 def openapi_path(url: str) -> str:
     return _PARAM.sub(r"{\1}", url)
 
 
-def build_spec(service_cls, version: str) -> dict:
+def build_spec(routes, version: str) -> dict:
+    """The document of ``routes`` (the gateway's RouteTable), sorted by path and method."""
     spec = APISpec(title="Beijing Skill Master Studios API (北京市技能大师工作室)", version=version,
                    openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
                    info={"description": "Multi-tenant data reporting. Money is integer fen; dates ISO 8601. "
@@ -49,8 +39,8 @@ def build_spec(service_cls, version: str) -> dict:
     spec.components.schema("Problem", schema=ProblemSchema)
     problem = {"application/problem+json": {"schema": "Problem"}}
     paths: dict[str, dict] = {}
-    for name, route in routes_of(service_cls):
-        op: dict = {"operationId": name, "summary": route.summary, "tags": list(route.tags) or ["misc"],
+    for route in sorted(routes, key=lambda r: (r.url, r.method)):
+        op: dict = {"operationId": route.name, "summary": route.summary, "tags": list(route.tags) or ["misc"],
                     "responses": {}}
         params = path_parameters(route.url)
         for qname, declared in route.query.items():
@@ -82,7 +72,7 @@ def build_spec(service_cls, version: str) -> dict:
                 "description": "true when this is the first answer to the same Idempotency-Key and body, again",
                 "schema": {"type": "string", "enum": ["true"]}}}
         op["responses"][str(route.status)] = ok
-        for status, text in route.extra_responses.items():
+        for status, text in route.responses.items():
             if isinstance(text, dict):  # a whole response object
                 op["responses"][str(status)] = text
             else:

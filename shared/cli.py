@@ -20,8 +20,6 @@ import subprocess
 import sys
 import time
 
-SERVICE_ORDER = ("audit", "registry", "reporting", "supervision", "assessment", "ledger", "gateway")
-
 
 def _patch():
     import warnings
@@ -43,6 +41,12 @@ def broker_reachable(amqp_uri: str, timeout: float = 3.0) -> bool:
         return True
     except Exception:
         return False
+
+
+def _known_service(parser, config: dict, name: str) -> str:
+    if name not in config["SERVICES"]:
+        parser.error(f"unknown service {name!r}: one of {', '.join(config['SERVICES'])} (config SERVICES)")
+    return name
 
 
 def _service_classes(config: dict, names=None) -> dict:
@@ -87,9 +91,10 @@ def _redact(uri: str) -> str:
 
 def run_service(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="skillmaster-service", description="Run one service in the foreground.")
-    parser.add_argument("name", choices=SERVICE_ORDER)
+    parser.add_argument("name", help="a service of config SERVICES, or gateway")
     parser.add_argument("--config")
     args = parser.parse_args(argv)
+    _known_service(parser, _config(args.config), args.name)
     _patch()
     import eventlet
     from nameko.runners import ServiceRunner
@@ -126,11 +131,12 @@ def run_service(argv=None) -> int:
 
 def ping(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="skillmaster-ping", description="Exit 0 if a service answers.")
-    parser.add_argument("name", choices=SERVICE_ORDER)
+    parser.add_argument("name", help="a service of config SERVICES, or gateway")
     parser.add_argument("--timeout", type=float, default=2.0)
     parser.add_argument("--config")
     args = parser.parse_args(argv)
     config = _config(args.config)
+    _known_service(parser, config, args.name)
     if args.name == "gateway":
         import urllib.request
         try:
@@ -200,7 +206,7 @@ def run_all(argv=None) -> int:
         print("MONGO_URI is not set: every service keeps its data in memory (embedded store); "
               "it is lost when you stop. Set MONGO_URI=mongodb://… to keep it.")
     children = {}
-    for name in SERVICE_ORDER:
+    for name in config["SERVICES"]:   # the gateway last (it is last in SERVICES)
         # children ignore SIGINT: the parent stops them in order with SIGTERM
         children[name] = subprocess.Popen([sys.executable, "-m", "shared.cli", "service", name], env=env,
                                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))

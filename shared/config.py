@@ -71,3 +71,8 @@ def load_config(path: str | None = None, environ: Mapping[str, str] | None = Non
     # nameko's web server reads WEB_SERVER_ADDRESS.
     config["WEB_SERVER_ADDRESS"] = f"{config['GATEWAY_HOST']}:{config['GATEWAY_PORT']}"
     return config
+
+
+def service_names(config: Mapping) -> list[str]:
+    """The services behind the gateway, in the order of config ``SERVICES`` (the one list of them)."""
+    return [name for name in config["SERVICES"] if name != "gateway"]

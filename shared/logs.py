@@ -67,7 +67,7 @@ class EntrypointLogger(DependencyProvider):
             user = json.loads(principal).get("user") if isinstance(principal, str) else None
             fields = {
                 "service": worker_ctx.service_name,
-                "entrypoint": worker_ctx.entrypoint.method_name,
+                "entrypoint": getattr(worker_ctx.entrypoint, "operation", worker_ctx.entrypoint.method_name),
                 "kind": type(worker_ctx.entrypoint).__name__,
                 "request_id": worker_ctx.data.get(REQUEST_ID_KEY),
                 "user": user,

@@ -10,18 +10,11 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from shared.config import load_config
+from shared.config import load_config, service_names
 from shared.principal import Principal
 
-SERVICE_PATHS = {
-    "registry": "services.registry.service:RegistryService",
-    "reporting": "services.reporting.service:ReportingService",
-    "supervision": "services.supervision.service:SupervisionService",
-    "assessment": "services.assessment.service:AssessmentService",
-    "ledger": "services.ledger.service:LedgerService",
-    "audit": "services.audit.service:AuditService",
-    "gateway": "gateway.service:GatewayService",
-}
+SERVICE_PATHS = load_config(environ={})["SERVICES"]      # config SERVICES: name -> module:Class
+SERVICE_NAMES = tuple(service_names(load_config(environ={})))  # the services behind the gateway
 
 
 def free_port() -> int:

@@ -2,20 +2,14 @@
 import, materials, and the working-day calendar the notice is computed on (registry)."""
 from __future__ import annotations
 
-import base64
-from urllib.parse import quote
-
-from werkzeug.exceptions import HTTPException
-from werkzeug.wrappers import Response
-
 from gateway.contract import one_of, param, year
-from gateway.http import UPLOAD, idempotency_key, query_args, route
-from gateway.routes.directory import PAGING
+from gateway.http import idempotency_key, query_args
+from gateway.responses import PAGING, PAGING_ARGS, UPLOAD_KIND, XLSX, file_response, read_upload
+from gateway.routing import RouteGroup, route
 import services.registry.schemas as registry
-from shared.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, FINANCE, TENANT, UNIT
+from shared.uploads import send_upload
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CITY = (CITY_CENTER, CITY_BUREAU)
 APP = "/api/v1/applications/<application_id>"
 FILTERS = {**PAGING, "year": year("the year of the call for applications"),
@@ -24,33 +18,7 @@ FILTERS = {**PAGING, "year": year("the year of the call for applications"),
            "kind": one_of("the application's kind", registry.APPLICATION_KINDS)}
 
 
-def read_upload(request, limit: int) -> tuple[str, str]:
-    """(file name, base64 content) of the multipart field ``file``; 413 past ``limit`` bytes."""
-    if request.mimetype != "multipart/form-data":
-        raise UnsupportedMediaType(f"send the file as multipart/form-data (field 'file'), not {request.mimetype or 'nothing'}")
-    try:
-        upload = request.files.get("file")
-    except HTTPException as exc:  # RequestEntityTooLarge while parsing
-        if exc.code == 413:
-            raise PayloadTooLarge(f"the file is larger than {limit} bytes")
-        raise BadRequest(f"the multipart body cannot be read: {exc.description}")
-    if upload is None:
-        raise BadRequest("the multipart body has no field 'file'")
-    content = upload.stream.read(limit + 1)
-    if len(content) > limit:
-        raise PayloadTooLarge(f"the file is larger than {limit} bytes ({limit // (1024 * 1024)} MB)", limit=limit)
-    return upload.filename or "", base64.b64encode(content).decode("ascii")
-
-
-def file_response(content_b64: str, content_type: str, filename: str) -> Response:
-    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-    return Response(base64.b64decode(content_b64), mimetype=content_type,
-                    headers={"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff",
-                             "Cache-Control": "private, no-store"})
-
-
-class ApplicationRoutes:
+class ApplicationRoutes(RouteGroup):
     # -- the form ----------------------------------------------------------------------
     @route("POST", "/api/v1/applications", summary="A unit starts an application (draft, 附件1)",
            tags=["applications"], roles=(UNIT,), body=registry.ApplicationInSchema,
@@ -62,7 +30,7 @@ class ApplicationRoutes:
            response=registry.ApplicationPageSchema, query=FILTERS)
     def list_applications(self, request):
         return self.services.registry.list_applications(
-            **query_args(request, "page", "page_size", "year", "status", "tenant", "kind"))
+            **query_args(request, *PAGING_ARGS, "year", "status", "tenant", "kind"))
 
     @route("GET", "/api/v1/applications/shortlist", tags=["applications"], roles=(*CITY, ADMIN, FINANCE),
            summary="A year's shortlist, ranked: R-3 honours first, then R-5, then expert score (documented rule)",
@@ -76,12 +44,13 @@ class ApplicationRoutes:
         template = self.services.registry.application_template()
         return file_response(template["content_b64"], XLSX, template["filename"])
 
-    @route("POST", "/api/v1/applications/import", tags=["applications"], roles=(UNIT,), body_kind=UPLOAD,
+    @route("POST", "/api/v1/applications/import", tags=["applications"], roles=(UNIT,), body_kind=UPLOAD_KIND,
            summary="Import a filled application template (.xlsx) as a draft; problems are named by cell",
            response=registry.ApplicationSchema, status=201, idempotent_key=True)
     def import_application(self, request):
-        _, content = read_upload(request, int(self.config["MAX_UPLOAD_BYTES"]))
-        return self.services.registry.import_application(content, idempotency_key=idempotency_key(request))
+        filename, content = read_upload(request, int(self.config["MAX_UPLOAD_BYTES"]))
+        upload_id = send_upload(self.services.registry, content, kind="application_workbook", filename=filename)
+        return self.services.registry.import_application(upload_id, idempotency_key=idempotency_key(request))
 
     @route("GET", APP, summary="One application (the master's ID number is masked except for the city)",
            tags=["applications"], response=registry.ApplicationSchema)
@@ -94,7 +63,7 @@ class ApplicationRoutes:
         return self.services.registry.update_application(application_id, request.body_json)
 
     # -- materials -----------------------------------------------------------------------
-    @route("POST", f"{APP}/materials", tags=["applications"], roles=(UNIT, TENANT), body_kind=UPLOAD,
+    @route("POST", f"{APP}/materials", tags=["applications"], roles=(UNIT, TENANT), body_kind=UPLOAD_KIND,
            summary="Upload a material: PDF, JPEG or PNG recognised by content, at most 10 MB",
            query={"kind": one_of("the material's kind (tenant: tenant_opinion only)", registry.MATERIAL_KINDS,
                                  required=True)},
@@ -102,7 +71,8 @@ class ApplicationRoutes:
            responses={413: "The file is larger than 10 MB", 415: "Not a PDF, JPEG or PNG by its content"})
     def add_material(self, request, application_id):
         filename, content = read_upload(request, int(self.config["MAX_UPLOAD_BYTES"]))
-        return self.services.registry.add_material(application_id, request.args.get("kind", ""), filename, content)
+        upload_id = send_upload(self.services.registry, content, kind="material", filename=filename)
+        return self.services.registry.add_material(application_id, request.args.get("kind", ""), upload_id)
 
     @route("GET", f"{APP}/materials", summary="An application's materials", tags=["applications"],
            response=registry.MaterialListSchema)

@@ -3,8 +3,9 @@ No route writes to it: records come from the gateway itself and from the service
 from __future__ import annotations
 
 from gateway.contract import PAGING, param
-from gateway.http import query_args, route
-from gateway.routes.ledger import xlsx_response
+from gateway.http import query_args
+from gateway.responses import xlsx_response
+from gateway.routing import RouteGroup, route
 import services.audit.schemas as audit
 from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER
 
@@ -18,7 +19,7 @@ FILTERS = {"tenant": param("string", "records of one tenant"),
 NAMES = ("tenant", "user", "record", "since", "until")
 
 
-class AuditRoutes:
+class AuditRoutes(RouteGroup):
     @route("GET", "/api/v1/audit", tags=["audit"], roles=READERS, response=audit.AuditRecordPageSchema,
            query={**PAGING, **FILTERS},
            summary="The audit trail, newest first: every write through the gateway and every event's effect")

@@ -1,16 +1,17 @@
 """Directory routes: tenants, units, users (registry)."""
-from gateway.contract import PAGING, one_of
-from gateway.http import query_args, route
+from gateway.contract import one_of
+from gateway.http import query_args
+from gateway.responses import PAGING, PAGING_ARGS
+from gateway.routing import RouteGroup, route
 import services.registry.schemas as registry
 from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, TENANT
 
 
-
-class DirectoryRoutes:
+class DirectoryRoutes(RouteGroup):
     @route("GET", "/api/v1/tenants", summary="Tenants you can see (city roles: all)", tags=["directory"],
            response=registry.TenantPageSchema, query={**PAGING, "kind": one_of("tenant kind", registry.TENANT_KINDS)})
     def list_tenants(self, request):
-        return self.services.registry.list_tenants(**query_args(request, "page", "page_size", "kind"))
+        return self.services.registry.list_tenants(**query_args(request, *PAGING_ARGS, "kind"))
 
     @route("POST", "/api/v1/tenants", summary="Add a municipal bureau or enterprise group", tags=["directory"],
            roles=(ADMIN, CITY_BUREAU), body=registry.TenantCreateSchema, response=registry.TenantSchema, status=201)
@@ -25,7 +26,7 @@ class DirectoryRoutes:
     @route("GET", "/api/v1/tenants/<tenant_id>/units", summary="A tenant's units and branches", tags=["directory"],
            response=registry.UnitPageSchema, query=PAGING)
     def list_units(self, request, tenant_id):
-        return self.services.registry.list_units(tenant_id, **query_args(request, "page", "page_size"))
+        return self.services.registry.list_units(tenant_id, **query_args(request, *PAGING_ARGS))
 
     @route("POST", "/api/v1/tenants/<tenant_id>/units", summary="Register a unit or a branch (分厂/分公司)",
            tags=["directory"], roles=(TENANT, ADMIN, CITY_CENTER), body=registry.UnitSchema,
@@ -40,7 +41,7 @@ class DirectoryRoutes:
     @route("GET", "/api/v1/users", summary="Users you can see", tags=["directory"],
            response=registry.UserPageSchema, query=PAGING)
     def list_users(self, request):
-        return self.services.registry.list_users(**query_args(request, "page", "page_size"))
+        return self.services.registry.list_users(**query_args(request, *PAGING_ARGS))
 
     @route("POST", "/api/v1/users", summary="Create a user (admin; a tenant user: unit users of its units)",
            tags=["directory"], roles=(ADMIN, TENANT), body=registry.UserSchema, response=registry.UserSchema,

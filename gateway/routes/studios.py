@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from gateway.contract import one_of, param, year
-from gateway.http import query_args, route
-from gateway.routes.directory import PAGING
+from gateway.http import query_args
+from gateway.responses import PAGING, PAGING_ARGS
+from gateway.routing import RouteGroup, route
 import services.registry.schemas as registry
 from shared.principal import CITY_BUREAU, CITY_CENTER, TENANT, UNIT
 
@@ -11,13 +12,13 @@ STUDIO = "/api/v1/studios/<studio_id>"
 CHANGE = f"{STUDIO}/change-requests/<request_id>"
 
 
-class StudioRoutes:
+class StudioRoutes(RouteGroup):
     @route("GET", "/api/v1/studios", summary="Studios you can see", tags=["studios"],
            response=registry.StudioPageSchema,
            query={**PAGING, "year": year("designation year"), "status": one_of("the studio's state", registry.STUDIO_STATES),
                   "tenant": param("string", "a tenant id (city roles)")})
     def list_studios(self, request):
-        return self.services.registry.list_studios(**query_args(request, "page", "page_size", "year", "status",
+        return self.services.registry.list_studios(**query_args(request, *PAGING_ARGS, "year", "status",
                                                                 "tenant"))
 
     @route("GET", STUDIO, summary="One studio: lead (and former leads), unit, address, nameplate, changes",

@@ -5,7 +5,7 @@ Money is integer fen (分) everywhere; ``amount_display`` strings are for people
 """
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from services.ledger.domain.journal import CATEGORIES, CATEGORY_LABELS, FUNDINGS, KINDS, MAX_AMOUNT_FEN
+from services.ledger.contract import CATEGORIES, CATEGORY_LABELS, FUNDINGS, KINDS, MAX_AMOUNT_FEN
 from shared.schemas import StrictSchema, page_of
 
 ENTRY_KINDS = tuple(KINDS)  # for the gateway's filter

@@ -2,7 +2,7 @@
 
 Every demo password is ``demo-pass``. Credit codes are made with the real check digit.
 """
-from services.registry.domain.credit_code import check_digit
+from services.registry.contract import check_digit
 from services.registry.storage.directory import upsert_unit, upsert_user
 from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, FINANCE, TENANT, UNIT
 

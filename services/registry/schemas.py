@@ -1,14 +1,11 @@
 """The registry's published schemas (the gateway uses them for OpenAPI; the service to validate)."""
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from services.registry.domain import catalogue as cat
-from services.registry.domain.credit_code import validate_credit_code
-from services.registry.domain.eligibility import CONDITIONS
-from services.registry.domain.id_number import birth_month as id_birth_month
-from services.registry.domain.id_number import gender as id_gender
-from services.registry.domain.id_number import validate_id_number
-from services.registry.domain.reference import TENANT_KINDS
-from services.registry.domain.workflow import APPLICATION_STATES
+from services.registry import contract
+from services.registry.contract import (APPLICATION_STATES, CONDITIONS, TENANT_KINDS, validate_credit_code,
+                                        validate_id_number)
+from services.registry.contract import birth_month as id_birth_month
+from services.registry.contract import gender as id_gender
 from shared.passwords import MAX_LENGTH as MAX_PASSWORD
 from shared.passwords import MIN_LENGTH as MIN_PASSWORD
 from shared.passwords import NOT_ONLY_DIGITS, password_problem
@@ -157,7 +154,7 @@ def _enum(values, description: str):
 
 APPLICATION_KINDS = ("new_studio", "lead_change")  # for the gateway's filters
 STUDIO_STATES = ("active", "revoked")
-MATERIAL_KINDS = tuple(cat.MATERIAL_KINDS)  # for the gateway's documentation of the upload route
+MATERIAL_KINDS = tuple(contract.MATERIAL_KINDS)  # for the gateway's documentation of the upload route
 BIRTH_MONTH = validate.Regexp(r"^(19|20)\d\d-(0[1-9]|1[0-2])$", error="a month as YYYY-MM")
 
 
@@ -172,7 +169,7 @@ def Required(n: int, **kw) -> fields.String:  # noqa: N802
 class MasterSchema(StrictSchema):
     """The master who leads the studio (领办人), as on 附件1."""
     name = Required(50, metadata={"description": "姓名"})
-    gender = fields.String(required=True, validate=validate.OneOf(cat.GENDERS), metadata=_enum(cat.GENDERS, "性别"))
+    gender = fields.String(required=True, validate=validate.OneOf(contract.GENDERS), metadata=_enum(contract.GENDERS, "性别"))
     birth_month = fields.String(required=True, validate=BIRTH_MONTH, metadata={"description": "出生年月 YYYY-MM"})
     original_retirement_age = fields.Integer(allow_none=True, load_default=None, validate=validate.OneOf([50, 55]),
                                              metadata={"description": "women only: the original statutory "
@@ -180,20 +177,20 @@ class MasterSchema(StrictSchema):
     id_number = fields.String(required=True, metadata={
         "description": "公民身份号码, 18 characters; shown masked to everyone but the city"})
     occupation = Required(50, metadata={"description": "职业（工种）"})
-    skill_level = fields.String(required=True, validate=validate.OneOf(cat.SKILL_LEVELS),
-                                metadata=_enum(cat.SKILL_LEVELS, "职业资格/技能等级, low to high; R-1 needs 技师 or higher"))
+    skill_level = fields.String(required=True, validate=validate.OneOf(contract.SKILL_LEVELS),
+                                metadata=_enum(contract.SKILL_LEVELS, "职业资格/技能等级, low to high; R-1 needs 技师 or higher"))
     certificate_no = Required(60, metadata={"description": "证书编号"})
     certificate_date = IsoDate(required=True, metadata={"description": "发证日期"})
-    honours = fields.List(fields.String(validate=validate.OneOf(cat.HONOURS)), load_default=list,
-                          validate=validate.Length(max=len(cat.HONOURS)),
-                          metadata=_enum(cat.HONOURS, "R-3 priority honours (codes)"))
+    honours = fields.List(fields.String(validate=validate.OneOf(contract.HONOURS)), load_default=list,
+                          validate=validate.Length(max=len(contract.HONOURS)),
+                          metadata=_enum(contract.HONOURS, "R-3 priority honours (codes)"))
     other_honours = fields.List(Text(200), load_default=list, validate=validate.Length(max=20),
                                 metadata={"description": "other awards and titles (free text)"})
     front_line = fields.Boolean(required=True, metadata={"description": "长期在生产服务一线岗位工作 (R-1)"})
     front_line_years = fields.Integer(required=True, validate=validate.Range(min=0, max=60),
                                       metadata={"description": "years on the front line"})
-    employment_status = fields.String(required=True, validate=validate.OneOf(cat.EMPLOYMENT_STATUSES),
-                                      metadata=_enum(cat.EMPLOYMENT_STATUSES, "在职状态; R-1 needs employed"))
+    employment_status = fields.String(required=True, validate=validate.OneOf(contract.EMPLOYMENT_STATUSES),
+                                      metadata=_enum(contract.EMPLOYMENT_STATUSES, "在职状态; R-1 needs employed"))
     post = Text(100, load_default="", metadata={"description": "岗位"})
     phone = Text(40, load_default="")
 
@@ -223,8 +220,8 @@ class MasterSchema(StrictSchema):
 class TeamMemberSchema(StrictSchema):
     name = Required(50, metadata={"description": "姓名"})
     role = Required(100, metadata={"description": "在工作室中的岗位/分工"})
-    skill_level = fields.String(required=True, validate=validate.OneOf(cat.TEAM_LEVELS),
-                                metadata=_enum(cat.TEAM_LEVELS, "技能等级 or 专业技术职称"))
+    skill_level = fields.String(required=True, validate=validate.OneOf(contract.TEAM_LEVELS),
+                                metadata=_enum(contract.TEAM_LEVELS, "技能等级 or 专业技术职称"))
     formal_employee = fields.Boolean(required=True, metadata={"description": "正式员工 (R-4 counts these)"})
     occupation = Text(50, load_default="", metadata={"description": "职业（工种）或专业"})
 
@@ -243,8 +240,8 @@ class ConditionsSchema(StrictSchema):
 
 class ExistingStudioSchema(StrictSchema):
     """R-5: already a district- or group-level studio."""
-    level = fields.String(required=True, validate=validate.OneOf(cat.EXISTING_LEVELS),
-                          metadata=_enum(cat.EXISTING_LEVELS, "level"))
+    level = fields.String(required=True, validate=validate.OneOf(contract.EXISTING_LEVELS),
+                          metadata=_enum(contract.EXISTING_LEVELS, "level"))
     name = Required(200)
     recognised_by = Text(200, load_default="", metadata={"description": "认定部门"})
     recognised_on = IsoDate(allow_none=True, load_default=None)
@@ -286,8 +283,8 @@ MIN_EXPERTS = 3
 
 
 class ReviewInSchema(StrictSchema):
-    stage = fields.String(required=True, validate=validate.OneOf(cat.REVIEW_STAGES),
-                          metadata=_enum(cat.REVIEW_STAGE_NAMES, "stage, in this order"))
+    stage = fields.String(required=True, validate=validate.OneOf(contract.REVIEW_STAGES),
+                          metadata=_enum(contract.REVIEW_STAGE_NAMES, "stage, in this order"))
     result = fields.String(required=True, validate=validate.OneOf(["pass", "fail"]))
     date = IsoDate(allow_none=True, load_default=None, metadata={"description": "default: today"})
     note = Text(4000, load_default="")
@@ -344,7 +341,7 @@ class MasterOutSchema(MasterSchema):
 class MaterialSchema(Schema):
     id = fields.String()
     application_id = fields.String()
-    kind = fields.String(metadata=_enum(cat.MATERIAL_KINDS, "kind"))
+    kind = fields.String(metadata=_enum(contract.MATERIAL_KINDS, "kind"))
     filename = fields.String()
     content_type = fields.String(metadata={"description": "the type its content was recognised as"})
     size = fields.Integer()
@@ -536,11 +533,11 @@ StudioPageSchema = page_of(StudioSchema)
 
 class ChangeRequestInSchema(StrictSchema):
     """R-19. lead_change carries a full application form and follows the application path."""
-    kind = fields.String(required=True, validate=validate.OneOf(cat.CHANGE_KINDS),
-                         metadata=_enum(cat.CHANGE_KINDS, "kind"))
+    kind = fields.String(required=True, validate=validate.OneOf(contract.CHANGE_KINDS),
+                         metadata=_enum(contract.CHANGE_KINDS, "kind"))
     reason = Required(4000, metadata={"description": "why (说明)"})
-    lead_change_reason = fields.String(validate=validate.OneOf(cat.LEAD_CHANGE_REASONS),
-                                       metadata=_enum(cat.LEAD_CHANGE_REASONS, "lead_change only"))
+    lead_change_reason = fields.String(validate=validate.OneOf(contract.LEAD_CHANGE_REASONS),
+                                       metadata=_enum(contract.LEAD_CHANGE_REASONS, "lead_change only"))
     application = fields.Nested(ApplicationInSchema, metadata={"description": "lead_change only: the new lead's form"})
     until = IsoDate(metadata={"description": "rehire / delayed_retirement only: until when"})
     new_unit_name = Text(200, metadata={"description": "unit_rename only"})
@@ -549,7 +546,7 @@ class ChangeRequestInSchema(StrictSchema):
     new_address = Text(300, metadata={"description": "relocation only"})
 
     _FIELDS = {
-        cat.LEAD_CHANGE: ({"lead_change_reason", "application"}, set()),
+        contract.LEAD_CHANGE: ({"lead_change_reason", "application"}, set()),
         "rehire": ({"until"}, set()),
         "delayed_retirement": ({"until"}, set()),
         "unit_rename": ({"new_unit_name"}, {"new_unit_id"}),
@@ -602,8 +599,8 @@ class ChangeRequestListSchema(Schema):
 
 
 class RevocationInSchema(StrictSchema):
-    ground = fields.String(required=True, validate=validate.OneOf(cat.REVOCATION_GROUNDS),
-                           metadata=_enum(cat.REVOCATION_GROUNDS, "R-20 ground (第十八条)"))
+    ground = fields.String(required=True, validate=validate.OneOf(contract.REVOCATION_GROUNDS),
+                           metadata=_enum(contract.REVOCATION_GROUNDS, "R-20 ground (第十八条)"))
     reason = Required(4000)
 
 

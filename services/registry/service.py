@@ -9,7 +9,7 @@ from services.registry.dependencies import DirectorySeed, Passwords
 from shared.clock import Clock
 from services.registry.domain import excel, files
 from services.registry.storage import applications, directory, holidays, materials, sessions, studios
-from services.registry.domain.catalogue import LEAD_CHANGE
+from services.registry.contract import LEAD_CHANGE
 from services.registry.storage import INDEXES, OUTBOX_COLLECTIONS, SCOPES, USERS
 from shared.errors import UnsupportedMediaType, ValidationFailed
 from shared.inbox import Inbox
@@ -20,6 +20,7 @@ from shared.files import XLSX
 from shared.schemas import FileSchema, load
 from shared.service import ServiceBase
 from shared.storage import Mongo
+from shared.uploads import UploadReceiver
 
 
 def form_from_workbook(content: bytes) -> tuple[dict, dict]:
@@ -38,8 +39,9 @@ def form_from_workbook(content: bytes) -> tuple[dict, dict]:
                                errors={f"{cells.get(k, k)} ({k})": v for k, v in (exc.errors or {}).items()})
 
 
-class RegistryService(ServiceBase):
+class RegistryService(UploadReceiver, ServiceBase):
     name = "registry"
+    upload_kinds = {"material": files.MAX_MATERIAL_BYTES, "application_workbook": files.MAX_MATERIAL_BYTES}
 
     store = Mongo("registry", SCOPES, INDEXES)
     caller = Caller()
@@ -189,8 +191,10 @@ class RegistryService(ServiceBase):
 
     # -- materials and the Excel form ----------------------------------------------------
     @rpc
-    def add_material(self, application_id, kind, filename, content_b64):
-        summary = materials.add(self.store, application_id, kind, filename, content_b64)
+    def add_material(self, application_id, kind, upload_id):
+        """Attach the caller's finished upload (kind ``material``, shared/uploads.py) as a material."""
+        upload = self.take_upload(upload_id, "material")
+        summary = materials.add(self.store, application_id, kind, upload.filename, upload.content)
         return schemas.MaterialSchema().dump(summary)
 
     @rpc
@@ -208,8 +212,9 @@ class RegistryService(ServiceBase):
                                   "content_b64": base64.b64encode(content).decode()})
 
     @rpc
-    def import_application(self, content_b64, idempotency_key=None):
-        data, form = form_from_workbook(files.decode_base64(content_b64))
+    def import_application(self, upload_id, idempotency_key=None):
+        """A draft from the caller's finished upload (kind ``application_workbook``) of the filled template."""
+        data, form = form_from_workbook(self.take_upload(upload_id, "application_workbook").content)
         # the answers, not the bytes, identify the request: a workbook saved again has new timestamps
         return self._application(applications.create(self.store, self.clock.today(), form, {"xlsx": data},
                                                      idempotency_key))

@@ -8,7 +8,6 @@ import datetime as dt
 import io
 import itertools
 import json
-import time
 import uuid
 
 import pytest
@@ -18,6 +17,7 @@ from openpyxl import load_workbook
 from services.registry.dependencies import Clock
 from shared.storage import container_db
 from tests.registry import forms
+from tests.support.waiting import wait_for
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _OCCUPATIONS = itertools.count(1)
@@ -165,25 +165,15 @@ def _walk_the_path(system, subscriber):
 
 
 def _receive(subscriber, match, seconds: float = 20.0) -> dict:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    def next_match():
         message = subscriber.get(no_ack=True)
-        if message is None:
-            time.sleep(0.1)
-            continue
-        payload = message.payload if isinstance(message.payload, dict) else json.loads(message.body)
-        if match(payload):
-            return payload
-    raise AssertionError(f"no matching event within {seconds} s")
-
-
-def _eventually(check, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
+        while message is not None:
+            payload = message.payload if isinstance(message.payload, dict) else json.loads(message.body)
+            if match(payload):
+                return payload
+            message = subscriber.get(no_ack=True)
+        return None
+    return wait_for(next_match, seconds, 0.1, message="a matching event")
 
 
 # -- refusals, each naming its rule ------------------------------------------------------
@@ -324,6 +314,20 @@ def test_a_forged_pdf_is_refused_with_415(system):
     body = problem(upload(system, app["id"], forms.FORGED_PDF, name="证书.pdf"), 415)
     assert "PDF, JPEG or PNG" in body["detail"]
     assert system.get(f"/api/v1/applications/{app['id']}/materials", "demo-unit-a").json()["items"] == []
+
+
+def test_a_large_material_travels_in_chunks_and_downloads_intact(system):
+    """Issue 13: a file reaches the registry as a chunked upload (shared/uploads.py), never whole in
+    one RPC message; the registry holds nothing once the material is stored."""
+    app = system.post("/api/v1/applications", "demo-unit-a", json=new_form()).json()
+    content = forms.PDF + bytes(range(256)) * 4096                 # just over 1 MiB: five chunks
+    resp = upload(system, app["id"], content, name="大证书.pdf")
+    assert resp.status_code == 201, resp.text
+    assert resp.json()["size"] == len(content)
+    got = system.get(f"/api/v1/applications/{app['id']}/materials/{resp.json()['id']}", "demo-unit-a")
+    assert got.status_code == 200 and got.content == content
+    db = container_db(registry_container(system))
+    assert db["uploads"].count_documents({"filename": "大证书.pdf"}) == 0    # taken once, then removed
 
 
 def test_an_11_mb_file_is_refused_with_413(system):
@@ -471,7 +475,7 @@ def _nobody_subscribes(system):
             assert revoked["data"]["studio_id"] == studio_id
             studios = container_db(registry_container(system))["studios"]
             # the relay removes an event after the broker's confirm, which may come just after delivery
-            assert _eventually(lambda: [e["type"] for e in studios.find_one({"_id": studio_id})["_outbox"]]
+            assert wait_for(lambda: [e["type"] for e in studios.find_one({"_id": studio_id})["_outbox"]]
                                == ["studio.changed"])
         finally:
             subscriber.delete()

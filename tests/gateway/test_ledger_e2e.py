@@ -3,7 +3,6 @@
 Accounts are opened the way production opens them: a ``studio.designated`` event on the
 registry's exchange (for a studio of 北京东城精工 in 东城区 and one of 海淀智造 in 海淀区)."""
 import io
-import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -11,6 +10,7 @@ import openpyxl
 import pytest
 from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
+from tests.support.waiting import wait_for
 
 DC, HD = "ledger-e2e-dc", "ledger-e2e-hd"
 YEAR = datetime.now(ZoneInfo("Asia/Shanghai")).year
@@ -37,14 +37,12 @@ def accounts(system):
     for event in (designated(DC, "dongcheng", "unit-dc-jinggong", "张师傅技能大师工作室"),
                   designated(HD, "haidian", "unit-hd-zhizao", "=李师傅技能大师工作室")):
         publisher.publish(event, exchange=exchange, routing_key="studio.designated")
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        seen = {a["studio_id"] for a in system.get("/api/v1/ledger/accounts?page_size=500", "demo-finance")
+
+    def seen():
+        return {a["studio_id"] for a in system.get("/api/v1/ledger/accounts?page_size=500", "demo-finance")
                 .json().get("items", [])}
-        if {DC, HD} <= seen:
-            return system
-        time.sleep(0.1)
-    pytest.fail("the designations never opened the accounts")
+    wait_for(lambda: {DC, HD} <= seen(), 20, 0.1, message="the designations to open the accounts")
+    return system
 
 
 def test_R21_designation_opened_each_account_with_the_grant(accounts):

@@ -5,8 +5,7 @@ its write and its ack, and handlers failing. Each test prints what it injected a
 counted; ``FAULT_SEED=<n>`` replays a run's random choices."""
 import os
 import random
-import subprocess
-import time
+from functools import partial
 
 import eventlet
 import pytest
@@ -17,7 +16,9 @@ from services.registry.service import RegistryService
 from shared.storage import container_db
 from shared.topology import declare_topology
 from tests.conftest import make_config
-from tests.support.designations import designate_directly
+from bench.designations import designate_directly
+from tests.support.broker import close_all_connections, restart, start
+from tests.support.waiting import holds_for, wait_for as wait
 
 pytestmark = pytest.mark.slow
 
@@ -26,18 +27,8 @@ GRANT_FEN = 30_000_000
 ADMIN = {"principal": '{"user": "ops", "role": "admin"}'}
 
 
-def wait_for(check, seconds=60.0, interval=0.25):
-    deadline = time.monotonic() + seconds
-    value = None
-    while time.monotonic() < deadline:
-        try:
-            value = check()
-        except Exception:  # the broker may be coming back
-            value = None
-        if value:
-            return value
-        time.sleep(interval)
-    return value
+# the broker may be coming back after a fault: an error means "ask again"
+wait_for = partial(wait, timeout=60.0, interval=0.25, ignore=(Exception,))
 
 
 @pytest.fixture
@@ -52,29 +43,18 @@ def grants(ledger_container) -> list[str]:
     return [e["studio_id"] for e in entries.find({"kind": "grant"}, {"studio_id": 1})]
 
 
-def start(container_factory, cls, cfg):
-    container = container_factory(cls, cfg)
-    container.start()
-    return container
-
-
 def test_designated_while_the_ledger_is_stopped_gives_exactly_one_grant_when_it_starts(cfg, container_factory):
     declare_topology(cfg["AMQP_URI"], [LedgerService])  # the deploy step (make run, compose)
     registry = start(container_factory, RegistryService, cfg)
     [studio_id] = designate_directly(registry, 1, "stopped")
     with ClusterRpcProxy(cfg, timeout=10) as proxy:
-        assert wait_for(lambda: proxy.registry.ping()["outbox_pending"] == 0, 20)  # published, queued
+        assert wait_for(lambda: proxy.registry.ping()["outbox_pending"] == 0, timeout=20)  # published, queued
     ledger = start(container_factory, LedgerService, cfg)
-    assert wait_for(lambda: grants(ledger) == [studio_id], 20)
-    time.sleep(0.5)
+    assert wait_for(lambda: grants(ledger) == [studio_id], timeout=20)
+    holds_for(lambda: grants(ledger) == [studio_id], 0.5, message="one grant")
     entry = container_db(ledger)["entries"].find_one({"kind": "grant"})
     assert grants(ledger) == [studio_id] and entry["amount_fen"] == GRANT_FEN
     print("injected: ledger stopped during the designation; counted: 1 grant of 300,000 CNY")
-
-
-def close_all_connections():
-    return subprocess.run(["rabbitmqctl", "close_all_connections", "fault injected by test"],
-                          capture_output=True, text=True, timeout=60)
 
 
 def test_200_designations_in_a_burst_while_the_broker_drops_every_connection(cfg, container_factory):
@@ -84,11 +64,11 @@ def test_200_designations_in_a_burst_while_the_broker_drops_every_connection(cfg
     ledger = start(container_factory, LedgerService, cfg)
     burst = eventlet.spawn(designate_directly, registry, 200, "burst")
     eventlet.sleep(rng.uniform(0.05, 0.5))
-    cut = close_all_connections()
-    assert cut.returncode == 0, cut.stderr
+    close_all_connections()
     studio_ids = burst.wait()
-    got = wait_for(lambda: len(grants(ledger)) >= 200 and grants(ledger), 120)
-    time.sleep(1.0)  # let any late redelivery arrive: it must change nothing
+    got = wait_for(lambda: len(grants(ledger)) >= 200 and grants(ledger), timeout=120)
+    holds_for(lambda: len(grants(ledger)) == len(got), 1.0,  # a late redelivery must change nothing
+              message="no grant booked twice")
     booked = grants(ledger)
     print(f"seed={SEED} injected: close_all_connections in a burst of 200 designations; counted: "
           f"{len(studio_ids)} designated, {len(set(booked))} granted, {len(booked) - len(set(booked))} "
@@ -114,11 +94,11 @@ def test_a_ledger_killed_between_its_write_and_its_ack_applies_the_event_once(cf
     registry = start(container_factory, RegistryService, cfg)
     ledger = start(container_factory, LedgerHangingAfterWrite, cfg)
     [studio_id] = designate_directly(registry, 1, "killed")
-    assert wait_for(lambda: grants(ledger) == [studio_id], 20)  # written, not acked
-    ledger.kill()  # the connection goes with it: the broker puts the unacked event back
-    restarted = start(container_factory, LedgerService, cfg)
+    assert wait_for(lambda: grants(ledger) == [studio_id], timeout=20)  # written, not acked
+    # killed, its connection goes with it: the broker puts the unacked event back
+    restarted = restart(container_factory, ledger, LedgerService, kill=True)
     inbox = container_db(restarted)["_inbox"]
-    assert wait_for(lambda: inbox.count_documents({}) == 1, 20)  # the redelivery reached the inbox
+    assert wait_for(lambda: inbox.count_documents({}) == 1, timeout=20)  # the redelivery reached the inbox
     assert grants(restarted) == [studio_id]
     print("injected: ledger killed after writing the grant, before the ack; counted: 1 redelivery, 1 grant")
 
@@ -127,35 +107,35 @@ def test_a_revocation_that_arrives_before_its_designation_is_retried_then_applie
     """Handler fails (no account yet), is retried with back-off, and applies once the account exists."""
     declare_topology(cfg["AMQP_URI"], [LedgerService])
     ledger = start(container_factory, LedgerService, cfg)
-    from tests.support.designations import revoked_event, designated_event
+    from bench.designations import revoked_event, designated_event
     publish = _publisher(cfg)
     publish(revoked_event("early", "rev-early"))
-    assert wait_for(lambda: container_db(ledger)["_event_failures"].count_documents({}) == 1, 10)
+    assert wait_for(lambda: container_db(ledger)["_event_failures"].count_documents({}) == 1, timeout=10)
     publish(designated_event("early"))
     entries = container_db(ledger)["entries"]
-    assert wait_for(lambda: entries.count_documents({"kind": "clawback"}) == 1, 20)
+    assert wait_for(lambda: entries.count_documents({"kind": "clawback"}) == 1, timeout=20)
     assert entries.count_documents({"kind": "grant"}) == 1
-    assert wait_for(lambda: container_db(ledger)["_event_failures"].count_documents({}) == 0, 10)
+    assert wait_for(lambda: container_db(ledger)["_event_failures"].count_documents({}) == 0, timeout=10)
     print("injected: revocation before designation; counted: ≥1 failed attempt, 1 grant, 1 clawback, 0 parked")
 
 
 def test_a_revocation_of_an_unknown_studio_is_parked_others_flow_and_an_admin_replays_it(cfg, container_factory):
     declare_topology(cfg["AMQP_URI"], [LedgerService])
     ledger = start(container_factory, LedgerService, cfg)
-    from tests.support.designations import designated_event, revoked_event
+    from bench.designations import designated_event, revoked_event
     publish = _publisher(cfg)
     publish(revoked_event("ghost", "rev-ghost"))
     for i in range(3):
         publish(designated_event(f"after-{i}"))
     entries = container_db(ledger)["entries"]
-    assert wait_for(lambda: entries.count_documents({"kind": "grant"}) == 3, 20)  # not blocked by the poison
+    assert wait_for(lambda: entries.count_documents({"kind": "grant"}) == 3, timeout=20)  # not blocked by the poison
     with ClusterRpcProxy(cfg, timeout=10, context_data=ADMIN) as proxy:
-        parked = wait_for(lambda: proxy.ledger.list_dead_letters()["items"], 30)
+        parked = wait_for(lambda: proxy.ledger.list_dead_letters()["items"], timeout=30)
         assert len(parked) == 1 and parked[0]["attempts"] == 3
         publish(designated_event("ghost"))  # the cause is fixed: the studio now exists
-        assert wait_for(lambda: entries.count_documents({"kind": "grant"}) == 4, 20)
+        assert wait_for(lambda: entries.count_documents({"kind": "grant"}) == 4, timeout=20)
         proxy.ledger.replay_dead_letter(parked[0]["id"])
-        assert wait_for(lambda: entries.count_documents({"kind": "clawback"}) == 1, 20)
+        assert wait_for(lambda: entries.count_documents({"kind": "clawback"}) == 1, timeout=20)
         assert proxy.ledger.ping()["dead_letters"] == 0
     print("injected: 1 poison revocation (3 attempts) before 3 designations; counted: 3 grants, "
           "1 parked, after replay 1 clawback")

@@ -4,8 +4,7 @@ what it injected and what it counted; RANDOM seeds are printed so a failing run 
 (FAULT_SEED=… make test)."""
 import os
 import random
-import subprocess
-import time
+from functools import partial
 
 import eventlet
 import pytest
@@ -13,24 +12,17 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.topology import declare_topology
 from tests.conftest import make_config
+from tests.support.broker import close_all_connections, restart
 from tests.support.event_services import EmitterService, SinkService
+from tests.support.waiting import wait_for as wait
 
 pytestmark = pytest.mark.slow
 
 SEED = int(os.environ.get("FAULT_SEED", random.randrange(1 << 30)))
 
 
-def wait_for(check, seconds=60.0, interval=0.25):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            value = check()
-        except Exception:  # the broker is coming back: ask again
-            value = None
-        if value:
-            return value
-        time.sleep(interval)
-    return check()
+# the broker is coming back after a fault: an error means "ask again"
+wait_for = partial(wait, timeout=60.0, interval=0.25, ignore=(Exception,))
 
 
 def call(cfg, service, method, *args, **kwargs):
@@ -44,11 +36,6 @@ def cfg(rabbit_config):
                        OUTBOX_POLL_SECONDS=0.2, EVENT_RETRY_BASE_SECONDS=0.2)
 
 
-def close_all_connections():
-    return subprocess.run(["rabbitmqctl", "close_all_connections", "fault injected by test"],
-                          capture_output=True, text=True, timeout=60)
-
-
 def test_a_burst_of_200_survives_the_broker_dropping_every_connection(cfg, container_factory):
     rng = random.Random(SEED)
     declare_topology(cfg["AMQP_URI"], [SinkService])
@@ -56,15 +43,14 @@ def test_a_burst_of_200_survives_the_broker_dropping_every_connection(cfg, conta
         container_factory(cls, cfg).start()
     burst = eventlet.spawn(call, cfg, "emitter", "make_many", "burst", 200)
     eventlet.sleep(rng.uniform(0.05, 0.4))  # somewhere in the middle of the burst
-    result = close_all_connections()
-    assert result.returncode == 0, result.stderr
+    close_all_connections()
     try:
         burst.wait()
     except Exception:
         pass  # our own RPC connection was dropped too; the emitter's writes carry on
     made = wait_for(lambda: call(cfg, "sink", "ping") and _count_made(cfg))  # both answer again
     assert made
-    applied = wait_for(lambda: call(cfg, "sink", "effect_count") == _count_made(cfg), seconds=90)
+    applied = wait_for(lambda: call(cfg, "sink", "effect_count") == _count_made(cfg), timeout=90)
     effects = call(cfg, "sink", "effects")
     print(f"seed={SEED} injected: close_all_connections during a burst of 200; "
           f"counted: {_count_made(cfg)} recorded, {len(effects)} applied, "
@@ -84,12 +70,11 @@ def test_a_consumer_killed_between_its_write_and_its_ack_applies_the_event_once(
     sink = container_factory(SinkService, cfg)
     sink.start()
     call(cfg, "emitter", "make", "hang", hang_after_write=True)
-    assert wait_for(lambda: call(cfg, "sink", "effect_count") == 1, seconds=20)
-    sink.kill()  # the worker wrote its effect and hangs before the ack: the message goes back
-    restarted = container_factory(SinkService, cfg)
-    restarted.start()
+    assert wait_for(lambda: call(cfg, "sink", "effect_count") == 1, timeout=20)
+    # the worker wrote its effect and hangs before the ack: killed, the message goes back
+    restarted = restart(container_factory, sink, kill=True)
     # the redelivery reaches the inbox, which finds the effect and changes nothing
-    assert wait_for(lambda: _inbox_has(restarted, "hang"), seconds=20)
+    assert wait_for(lambda: _inbox_has(restarted, "hang"), timeout=20)
     assert call(cfg, "sink", "effects") == ["hang"]
     print("injected: consumer killed after its write, before its ack; counted: 1 redelivery, 1 effect")
 

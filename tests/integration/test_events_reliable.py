@@ -1,7 +1,6 @@
 """The event mechanism every service uses (issue #10) over the real broker: outbox, declared
 queues, inbox, retries and the dead-letter store — with faults injected, counted and printed."""
 import random
-import time
 
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -11,16 +10,7 @@ from nameko.amqp.publish import Publisher
 from shared.topology import declare_topology
 from tests.conftest import make_config
 from tests.support.event_services import EmitterService, SinkService
-
-
-def wait_for(check, seconds=15.0, interval=0.1):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval)
-    return check()
+from tests.support.waiting import holds_for, wait_for
 
 
 @pytest.fixture
@@ -52,8 +42,8 @@ def test_unroutable_event_stays_pending_until_a_queue_is_bound(cfg, container_fa
     emitter.start()
     with rpc(cfg) as proxy:
         proxy.emitter.make("t2")
-        time.sleep(1.0)
-        status = proxy.emitter.ping()
+        status = wait_for(lambda: (lambda s: s if s["outbox_unroutable_types"] else None)(proxy.emitter.ping()),
+                          message="the emitter to find thing.made unroutable")
         assert status["outbox_pending"] == 1  # not dropped: mandatory publish came back
         assert status["outbox_unroutable_types"] == ["thing.made"]
         declare_topology(cfg["AMQP_URI"], [SinkService])
@@ -74,8 +64,7 @@ def test_the_same_event_delivered_three_times_concurrently_has_one_effect(cfg, c
         publisher.publish(envelope, exchange=exchange, routing_key="thing.made")
     with rpc(cfg) as proxy:
         assert wait_for(lambda: proxy.sink.effects() == ["t3"])
-        time.sleep(0.5)
-        assert proxy.sink.effects() == ["t3"]
+        holds_for(lambda: proxy.sink.effects() == ["t3"], 0.5, message="one effect of three deliveries")
     print("injected: 3 concurrent deliveries of one event; counted: 1 effect")
 
 

@@ -10,15 +10,15 @@ import random
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
+from bench.designations import designate_directly
 from services.ledger.service import LedgerService
 from services.registry.service import RegistryService
 from shared.topology import declare_topology
 from tests.conftest import make_config
-from tests.support.designations import designate_directly
+from tests.support.waiting import holds_for, wait_for
 
 MONGO = os.environ.get("TEST_MONGO_URI", "")
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(
@@ -46,17 +46,16 @@ def test_ledger_process_sigkilled_mid_burst_books_every_grant_exactly_once(rabbi
     ledger = ledger_process(cfg)
     try:
         studio_ids = designate_directly(registry, 50, "kill")
-        deadline = time.monotonic() + 30
-        while entries.count_documents({"kind": "grant"}) < rng.randint(1, 25) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        kill_after = rng.randint(1, 25)
+        wait_for(lambda: entries.count_documents({"kind": "grant"}) >= kill_after, 30, 0.01,
+                 message=f"{kill_after} grants before the kill")
         ledger.send_signal(signal.SIGKILL)
         ledger.wait()
         killed_at = entries.count_documents({"kind": "grant"})
         ledger = ledger_process(cfg)
-        deadline = time.monotonic() + 90
-        while entries.count_documents({"kind": "grant"}) < 50 and time.monotonic() < deadline:
-            time.sleep(0.2)
-        time.sleep(1)
+        wait_for(lambda: entries.count_documents({"kind": "grant"}) >= 50, 90, 0.2, message="50 grants")
+        holds_for(lambda: entries.count_documents({"kind": "grant"}) == 50, 1.0,  # no late duplicate
+                  message="50 grants, none twice")
         granted = [e["studio_id"] for e in entries.find({"kind": "grant"})]
         print(f"seed={SEED} injected: SIGKILL after {killed_at} grants; counted: {len(set(granted))} granted, "
               f"{len(granted) - len(set(granted))} duplicated, {len(set(studio_ids) - set(granted))} lost")

@@ -6,9 +6,7 @@ from nameko.testing.services import worker_factory
 
 from shared.errors import Forbidden
 from shared.principal import Principal
-from tests.conftest import service_classes
-
-SERVICES = ("registry", "reporting", "supervision", "assessment", "ledger")
+from tests.conftest import SERVICE_NAMES as SERVICES, service_classes
 
 
 @pytest.mark.parametrize("cls", service_classes(*SERVICES), ids=SERVICES)

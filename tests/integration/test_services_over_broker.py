@@ -3,9 +3,7 @@ import pytest
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from tests.conftest import service_classes
-
-SERVICES = ("registry", "reporting", "supervision", "assessment", "ledger")
+from tests.conftest import SERVICE_NAMES as SERVICES, service_classes
 
 
 @pytest.fixture

@@ -1,20 +1,15 @@
-"""The ledger service with nameko's worker_factory on a real embedded store (no broker): the
-principal, the clock and the thresholds are injected; the inbox is reduced to its contract."""
+"""The ledger service through tests/support/harness.py (worker_factory, embedded store, no broker):
+the principal, the clock and the thresholds are injected; the inbox is reduced to its contract."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-
-import mongomock_ng
-from nameko.testing.services import worker_factory
-from pymongo.errors import DuplicateKeyError
 
 from services.ledger.dependencies import Now
 from services.ledger.domain import DEFAULT_THRESHOLDS
 from services.ledger.service import LedgerService
 from services.ledger.storage import INDEXES, SCOPES
-from shared.inbox import AlreadyApplied
 from shared.principal import Principal
-from shared.storage import Store, ensure_indexes
+from tests.support.harness import ServiceHarness
 
 T0 = datetime(2025, 3, 3, 1, 0, tzinfo=timezone.utc)   # 09:00 in Beijing
 SYSTEM = Principal.system("test")
@@ -22,50 +17,22 @@ FINANCE = Principal("fin", "finance")
 ADMIN = Principal("adm", "admin")
 
 
-class DirectInbox:
-    """shared.inbox's contract without the broker: an effect that finds its event applied
-    (AlreadyApplied / a duplicate key) is a duplicate; one that raises is a failure (the real
-    inbox stores it and retries it later)."""
-
-    def __init__(self):
-        self.outcomes = []
-        self.failures = []
-
-    def apply(self, payload, effect):
-        try:
-            effect(payload)
-            outcome = "applied"
-        except (AlreadyApplied, DuplicateKeyError):
-            outcome = "duplicate"
-        except Exception as exc:
-            self.failures.append(exc)
-            outcome = "failed"
-        self.outcomes.append(outcome)
-        return outcome
-
-
-def new_db():
-    db = mongomock_ng.MongoClient(tz_aware=True).ledger
-    ensure_indexes(db, INDEXES)
-    return db
-
-
 class Ledgers:
     """One embedded ledger database; ``as_(principal)`` is a worker of that principal."""
 
     def __init__(self, thresholds=DEFAULT_THRESHOLDS, now=T0):
-        self.db = new_db()
+        self.harness = ServiceHarness(LedgerService, INDEXES, SCOPES, db_name="ledger")
+        self.db = self.harness.db
         self.thresholds = thresholds
         self.now = now
-        self.inbox = DirectInbox()
+        self.inbox = self.harness.inbox
 
     def tick(self, **delta):
         self.now = self.now + timedelta(**(delta or {"minutes": 1}))
         return self.now
 
     def as_(self, principal: Principal):
-        return worker_factory(LedgerService, store=Store(self.db, SCOPES, lambda: principal), caller=principal,
-                              clock=Now(self.now), asset_policy=self.thresholds, inbox=self.inbox)
+        return self.harness.worker(principal, caller=principal, clock=Now(self.now), asset_policy=self.thresholds)
 
     @property
     def system(self):

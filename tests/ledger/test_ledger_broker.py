@@ -5,7 +5,6 @@ import datetime as dt
 import logging
 import os
 import sys
-import time
 import uuid
 
 import pytest
@@ -22,20 +21,12 @@ from services.registry.service import RegistryService  # noqa: E402
 from shared.principal import Principal  # noqa: E402
 from shared.topology import declare_topology  # noqa: E402
 from tests.conftest import make_config  # noqa: E402
+from tests.support.waiting import wait_for  # noqa: E402
 
 FINANCE = Principal("fin", "finance")
 UNIT_A = Principal("demo-unit-a", "unit", "dongcheng", "unit-dc-jinggong")
 TENANT_DC = Principal("demo-dongcheng", "tenant", "dongcheng")
 BUREAU = Principal("demo-bureau", "city_bureau")
-
-
-def wait_for(check, seconds=15.0, interval=0.05):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 @pytest.fixture

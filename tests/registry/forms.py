@@ -9,7 +9,7 @@ import itertools
 from openpyxl import load_workbook
 
 from services.registry.domain import excel
-from services.registry.domain.id_number import check_character
+from services.registry.contract import check_character
 
 _SEQ = itertools.count(10)
 

@@ -5,19 +5,16 @@ from __future__ import annotations
 import base64
 import datetime as dt
 
-import mongomock_ng
-from nameko.testing.services import worker_factory
-
 from services.registry.demo import DEMO_UNITS
 from services.registry.dependencies import Today
 from services.registry.storage.directory import upsert_reference, upsert_unit
 from services.registry.domain.reference import reference_tenants
 from services.registry.service import RegistryService
 from services.registry.storage import INDEXES, SCOPES, STUDIOS
-from shared.events import new_event
 from shared.principal import CITY_BUREAU, CITY_CENTER, TENANT, UNIT, Principal
-from shared.storage import Store, ensure_indexes
+from shared.uploads import send_upload
 from tests.registry import forms
+from tests.support.harness import ServiceHarness
 
 UNIT_A = Principal("demo-unit-a", UNIT, "dongcheng", "unit-dc-jinggong")
 UNIT_B = Principal("demo-unit-b", UNIT, "haidian", "unit-hd-zhizao")
@@ -28,35 +25,35 @@ BUREAU = Principal("demo-bureau", CITY_BUREAU)
 ADMIN = Principal("demo-admin", "admin")
 
 
-class FakeOutbox:
-    """What a worker's ``outbox`` gives: envelopes (the relay is tested over the real broker)."""
-
-    def event(self, type_, data, *, tenant_id):
-        return new_event("registry", type_, data, tenant_id=tenant_id)
-
-
 class Harness:
     def __init__(self, today: dt.date = dt.date(2026, 3, 2)):
-        self.db = mongomock_ng.MongoClient(tz_aware=True)["skillmaster_registry"]
-        ensure_indexes(self.db, INDEXES)
+        self.service = ServiceHarness(RegistryService, INDEXES, SCOPES)
+        self.db = self.service.db
         upsert_reference(self.db, reference_tenants())
         for unit in DEMO_UNITS:
             upsert_unit(self.db, unit)
         self.today = today
 
     def as_(self, principal: Principal, today: dt.date | None = None) -> RegistryService:
-        store = Store(self.db, SCOPES, lambda: principal)
-        return worker_factory(RegistryService, store=store, clock=Today(today or self.today), outbox=FakeOutbox())
+        return self.service.worker(principal, clock=Today(today or self.today))
 
     def on(self, day: str) -> "Harness":
         self.today = dt.date.fromisoformat(day)
         return self
 
+    def upload(self, principal: Principal, content: bytes, filename: str = "file",
+               kind: str = "material") -> str:
+        """Send ``content`` in chunks as ``principal`` (shared/uploads.py); the upload id."""
+        return send_upload(self.as_(principal), content, kind=kind, filename=filename)
+
+    def workbook(self, principal: Principal, content: bytes) -> str:
+        return self.upload(principal, content, "申报表.xlsx", "application_workbook")
+
     # -- walking the path ----------------------------------------------------------------
     def draft(self, form: dict | None = None, unit: Principal = UNIT_A, materials=("certificate",)) -> dict:
         app = self.as_(unit).create_application(form or forms.application())
         for kind in materials:
-            self.as_(unit).add_material(app["id"], kind, f"{kind}.pdf", b64(forms.PDF))
+            self.as_(unit).add_material(app["id"], kind, self.upload(unit, forms.PDF, f"{kind}.pdf"))
         return self.as_(unit).get_application(app["id"])
 
     def submitted(self, form=None, unit=UNIT_A) -> dict:

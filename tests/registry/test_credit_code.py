@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.registry.domain.credit_code import ALPHABET, WEIGHTS, check_digit, validate_credit_code
+from services.registry.contract import ALPHABET, WEIGHTS, check_digit, validate_credit_code
 
 VALID_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 

@@ -1,25 +1,24 @@
 """Registry directory entry points with nameko's worker_factory (no broker)."""
-import mongomock_ng
 import pytest
 from argon2 import PasswordHasher
 from nameko.testing.services import worker_factory
 
-from services.registry.domain.credit_code import check_digit
+from services.registry.contract import check_digit
 from services.registry.storage.directory import upsert_reference
 from services.registry.domain.reference import reference_tenants
 from services.registry.service import RegistryService
 from services.registry.storage import INDEXES, SCOPES
 from shared.errors import Forbidden, NotFound, Unauthenticated, ValidationFailed
 from shared.principal import Principal
-from shared.storage import Store, ensure_indexes
+from shared.storage import Store
+from tests.support.harness import embedded_db
 
 HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
 @pytest.fixture
 def db():
-    db = mongomock_ng.MongoClient(tz_aware=True).registry
-    ensure_indexes(db, INDEXES)
+    db = embedded_db("registry", INDEXES)
     upsert_reference(db, reference_tenants())
     return db
 

@@ -7,8 +7,8 @@ import io
 import pytest
 from openpyxl import Workbook
 
-from services.registry.domain import catalogue as cat
-from services.registry.domain import eligibility, excel, files, id_number, ranking, workflow
+from services.registry import contract
+from services.registry.domain import designation, eligibility, excel, files, id_number, ranking, workflow
 from services.registry.domain.workflow import APPLICATION, CHANGE_REQUEST, REVOCATION, decide
 from shared.errors import Conflict, Forbidden, PayloadTooLarge, RuleViolation, UnsupportedMediaType
 from shared.principal import CITY_BUREAU, CITY_CENTER, FINANCE, TENANT, UNIT
@@ -89,11 +89,11 @@ def test_change_and_revocation_machines():
 
 # -- eligibility ------------------------------------------------------------------------
 def test_R1_only_technician_and_above_qualify():
-    assert cat.QUALIFYING_LEVELS == ("技师", "高级技师", "特级技师", "首席技师")
+    assert contract.QUALIFYING_LEVELS == ("技师", "高级技师", "特级技师", "首席技师")
     on = dt.date(2026, 3, 2)
-    for level in cat.SKILL_LEVELS:
+    for level in contract.SKILL_LEVELS:
         found = eligibility.master_failures(forms.master(skill_level=level), on)
-        assert bool(found) == (level not in cat.QUALIFYING_LEVELS), level
+        assert bool(found) == (level not in contract.QUALIFYING_LEVELS), level
 
 
 def test_R4_counts_formal_employees_only():
@@ -116,14 +116,14 @@ def test_failures_are_ordered_by_rule_and_enforce_names_the_first():
 
 # -- identity numbers -------------------------------------------------------------------
 def test_identity_number_check_character_and_parts():
-    assert id_number.validate_id_number("11010519491231002X") is None  # the standard's own example
-    assert "check character" in id_number.validate_id_number("110105194912310021")
-    assert "birth date" in id_number.validate_id_number("110105194913310020")
-    assert id_number.birth_month("11010519491231002X") == "1949-12"
-    assert id_number.gender("11010519491231002X") == "F"
+    assert contract.validate_id_number("11010519491231002X") is None  # the standard's own example
+    assert "check character" in contract.validate_id_number("110105194912310021")
+    assert "birth date" in contract.validate_id_number("110105194913310020")
+    assert contract.birth_month("11010519491231002X") == "1949-12"
+    assert contract.gender("11010519491231002X") == "F"
     assert id_number.mask("11010519491231002X") == "110105********002X"
     made = forms.id_number("1980-07-09", "M")
-    assert id_number.validate_id_number(made) is None and id_number.gender(made) == "M"
+    assert contract.validate_id_number(made) is None and contract.gender(made) == "M"
 
 
 # -- files ------------------------------------------------------------------------------
@@ -180,7 +180,7 @@ def test_ranking_then_scores_then_dates_then_id():
 
 # -- catalogue and Excel ----------------------------------------------------------------
 def test_nameplate_numbers_run_per_year():
-    assert cat.nameplate_no(2026, 3) == "京技能大师〔2026〕第03号"
+    assert contract.nameplate_no(2026, 3) == "京技能大师〔2026〕第03号"
 
 
 def test_formula_like_text_is_escaped():
@@ -204,3 +204,26 @@ def test_an_empty_template_names_every_required_cell():
         excel.parse_application(excel.build_template())
     required = [i for i in excel.ITEMS if i.required]
     assert len([k for k in exc.value.errors if k.startswith("申报表!B")]) == len(required)
+
+
+# -- designation (pure decisions the repository calls) ----------------------------------
+def test_r7_the_year_numbers_studios_in_sequence_up_to_ten():
+    assert designation.next_sequence(2026, None) == 1
+    assert designation.next_sequence(2026, 9) == contract.MAX_DESIGNATIONS_PER_YEAR == 10
+    with pytest.raises(RuleViolation) as exc:
+        designation.next_sequence(2026, 10)
+    assert exc.value.rule == "R-7" and "year" in exc.value.errors
+
+
+def test_r6_one_active_studio_per_master_and_per_unit_occupation():
+    designation.check_designation_unique(master_leads_active_studio=False, slot_has_active_studio=False)
+    for facts, field in (({"master_leads_active_studio": True, "slot_has_active_studio": False}, "master.id_number"),
+                         ({"master_leads_active_studio": False, "slot_has_active_studio": True}, "master.occupation")):
+        with pytest.raises(RuleViolation) as exc:
+            designation.check_designation_unique(**facts)
+        assert exc.value.rule == "R-6" and field in exc.value.errors
+    with pytest.raises(RuleViolation):
+        designation.check_new_lead(new_lead_leads_another_studio=True)
+    with pytest.raises(RuleViolation):
+        designation.check_unit_move(new_slot_has_active_studio=True)
+    designation.check_unit_move(new_slot_has_active_studio=False)

@@ -474,7 +474,7 @@ def test_shortlist_ranks_R3_honours_then_R5_then_expert_scores(h):
 def test_materials_are_recognised_by_content_and_stored_with_size_and_sha256(h):
     app = h.as_(UNIT_A).create_application(forms.application())
     for content, kind in ((forms.PDF, "certificate"), (forms.PNG, "premises"), (forms.JPEG, "award")):
-        summary = h.as_(UNIT_A).add_material(app["id"], kind, "照片.bin", b64(content))
+        summary = h.as_(UNIT_A).add_material(app["id"], kind, h.upload(UNIT_A, content, "照片.bin"))
         assert summary["size"] == len(content) and len(summary["sha256"]) == 64
         got = h.as_(UNIT_A).download_material(app["id"], summary["id"])
         assert got["content_b64"] == b64(content)
@@ -486,7 +486,7 @@ def test_materials_are_recognised_by_content_and_stored_with_size_and_sha256(h):
 def test_a_forged_pdf_is_refused(h):
     app = h.as_(UNIT_A).create_application(forms.application())
     with pytest.raises(UnsupportedMediaType):
-        h.as_(UNIT_A).add_material(app["id"], "certificate", "证书.pdf", b64(forms.FORGED_PDF))
+        h.as_(UNIT_A).add_material(app["id"], "certificate", h.upload(UNIT_A, forms.FORGED_PDF, "证书.pdf"))
     assert h.db[MATERIAL_CHUNKS].count_documents({}) == 0
 
 
@@ -494,9 +494,9 @@ def test_a_file_over_10_mb_is_refused_by_the_service(h):
     app = h.as_(UNIT_A).create_application(forms.application())
     big = forms.PDF + b"0" * (MAX_MATERIAL_BYTES + 1 - len(forms.PDF))
     with pytest.raises(PayloadTooLarge):
-        h.as_(UNIT_A).add_material(app["id"], "certificate", "big.pdf", b64(big))
+        h.as_(UNIT_A).add_material(app["id"], "certificate", h.upload(UNIT_A, big, "big.pdf"))
     exactly = big[:MAX_MATERIAL_BYTES]
-    summary = h.as_(UNIT_A).add_material(app["id"], "certificate", "ten.pdf", b64(exactly))
+    summary = h.as_(UNIT_A).add_material(app["id"], "certificate", h.upload(UNIT_A, exactly, "ten.pdf"))
     assert summary["size"] == MAX_MATERIAL_BYTES
     assert h.as_(UNIT_A).download_material(app["id"], summary["id"])["size"] == MAX_MATERIAL_BYTES
 
@@ -507,8 +507,8 @@ def test_materials_of_another_tenant_are_404_and_close_after_submission(h):
     with pytest.raises(NotFound):
         h.as_(HAIDIAN).download_material(app["id"], material)
     with pytest.raises(Conflict):
-        h.as_(UNIT_A).add_material(app["id"], "award", "late.pdf", b64(forms.PDF))
-    opinion = h.as_(DONGCHENG).add_material(app["id"], "tenant_opinion", "意见.pdf", b64(forms.PDF))
+        h.as_(UNIT_A).add_material(app["id"], "award", h.upload(UNIT_A, forms.PDF, "late.pdf"))
+    opinion = h.as_(DONGCHENG).add_material(app["id"], "tenant_opinion", h.upload(DONGCHENG, forms.PDF, "意见.pdf"))
     rec = h.as_(DONGCHENG).recommend_application(app["id"], {"opinion": "同意推荐", "signed_by": "李局长",
                                                              "signed_on": "2026-03-02",
                                                              "opinion_material_id": opinion["id"]})
@@ -529,13 +529,13 @@ def test_template_has_chinese_headers_dropdowns_and_instructions(h):
 
 def test_a_filled_template_imports_as_a_draft(h):
     form = forms.application()
-    created = h.as_(UNIT_A).import_application(b64(fill_template(form)), idempotency_key="xlsx-1")
+    created = h.as_(UNIT_A).import_application(h.workbook(UNIT_A, fill_template(form)), idempotency_key="xlsx-1")
     assert created["status"] == "draft" and created["master"]["name"] == "张师傅"
     assert created["master"]["honours"] == ["national_technical_expert"]
     assert created["master"]["other_honours"] == ["北京市劳动模范", "首都劳动奖章"]
     assert created["existing_studio"]["level"] == "district" and len(created["team"]) == 3
     resaved = fill_template(form, created=dt.datetime(2020, 1, 1))  # other bytes, same answers
-    again = h.as_(UNIT_A).import_application(b64(resaved), idempotency_key="xlsx-1")
+    again = h.as_(UNIT_A).import_application(h.workbook(UNIT_A, resaved), idempotency_key="xlsx-1")
     assert again["id"] == created["id"]
 
 
@@ -543,10 +543,10 @@ def test_import_names_the_bad_cells(h):
     form = forms.application()
     form["master"]["skill_level"] = "大师"
     with pytest.raises(ValidationFailed) as exc:
-        h.as_(UNIT_A).import_application(b64(fill_template(form)))
+        h.as_(UNIT_A).import_application(h.workbook(UNIT_A, fill_template(form)))
     assert any(key.startswith("申报表!B") and "职业资格" in msg for key, msg in exc.value.errors.items())
     with pytest.raises(UnsupportedMediaType):
-        h.as_(UNIT_A).import_application(b64(forms.PDF))
+        h.as_(UNIT_A).import_application(h.workbook(UNIT_A, forms.PDF))
 
 
 # -- designation, changes, revocation --------------------------------------------------
@@ -597,7 +597,7 @@ def test_R19_lead_change_goes_through_the_path_and_keeps_the_old_lead(h):
         "kind": "lead_change", "reason": "张师傅退休", "lead_change_reason": "retirement", "application": new_form})
     assert request["kind"] == "lead_change" and request["status"] == "draft"
     app_id = request["application_id"]
-    h.as_(UNIT_A).add_material(app_id, "certificate", "c.pdf", b64(forms.PDF))
+    h.as_(UNIT_A).add_material(app_id, "certificate", h.upload(UNIT_A, forms.PDF, "c.pdf"))
     h.as_(UNIT_A).submit_application(app_id)
     h.as_(DONGCHENG).recommend_application(app_id, {"opinion": "同意", "signed_by": "李局长", "signed_on": "2026-03-20"})
     center = h.as_(CENTER)

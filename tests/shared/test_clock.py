@@ -1,5 +1,5 @@
 """The one clock (shared/clock.py): its setting, and moving it in DEMO_MODE (issue 13)."""
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy

@@ -35,3 +35,14 @@ def test_every_domain_module_is_plain_python():
 @pytest.mark.parametrize("module", ["shared.principal", "shared.errors"])
 def test_the_shared_values_domain_code_uses_are_plain(module):
     assert _loads(module) == []
+
+
+def test_the_gateway_loads_no_domain_code():
+    """The published schemas import only their service's ``contract`` and ``shared/`` (issue 13):
+    importing the gateway loads no ``services.*.domain`` module and no service's storage."""
+    code = ("import sys, gateway.service; "
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith('services.') "
+            "and m.split('.')[-1] not in ('schemas', 'contract') and m.count('.') > 1)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr.strip().splitlines()[-1:]
+    assert done.stdout.split() == [], f"the gateway loads service internals: {done.stdout.split()}"

@@ -90,41 +90,17 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
+from services.ledger.contract import (  # noqa: F401  (the published vocabulary, used here and re-exported)
+    BONUS, BONUS_FEN, CATEGORIES, CATEGORY_LABELS, CLAWBACK, EXPENDITURE, FUNDING_CITY, FUNDING_LABELS,
+    FUNDING_MATCHING, FUNDINGS, GRANT, GRANT_FEN, KINDS, MATCHING, MAX_AMOUNT_FEN, REVERSAL, SOURCE_CITY_BONUS,
+    SOURCE_CITY_GRANT, SOURCE_LABELS, SOURCE_MATCHING, SOURCES, YUAN)
+
 from .errors import LedgerIntegrityError, LedgerRuleViolation, LedgerValidationError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 UTC = timezone.utc
 SCHEMA_VERSION = 1
 
-YUAN = 100  # fen per yuan
-GRANT_FEN = 300_000 * YUAN   # R-21 one-off designation grant
-BONUS_FEN = 200_000 * YUAN   # R-21 bonus after an excellent assessment
-MAX_AMOUNT_FEN = 10 ** 12    # 10 billion CNY: a sanity bound that keeps sums far inside int64
-
-# kinds
-GRANT, BONUS, MATCHING, EXPENDITURE, REVERSAL, CLAWBACK = (
-    "grant", "bonus", "matching", "expenditure", "reversal", "clawback")
-KINDS = (GRANT, BONUS, MATCHING, EXPENDITURE, REVERSAL, CLAWBACK)
-
-# sources of money coming in
-SOURCE_CITY_GRANT, SOURCE_CITY_BONUS, SOURCE_MATCHING = "city_grant", "city_bonus", "matching"
-SOURCES = (SOURCE_CITY_GRANT, SOURCE_CITY_BONUS, SOURCE_MATCHING)
-
-# which money an expenditure uses
-FUNDING_CITY, FUNDING_MATCHING = "city", "matching"
-FUNDINGS = (FUNDING_CITY, FUNDING_MATCHING)
-
-# R-22 categories, in display order
-CATEGORIES = ("equipment_facilities", "skill_rnd", "exchange_promotion", "training")
-CATEGORY_LABELS = {
-    "equipment_facilities": "设备设施",
-    "skill_rnd": "技能研发",
-    "exchange_promotion": "交流推广",
-    "training": "培训",
-}
-SOURCE_LABELS = {SOURCE_CITY_GRANT: "市级首次资助", SOURCE_CITY_BONUS: "市级追加资助",
-                 SOURCE_MATCHING: "单位配套"}
-FUNDING_LABELS = {FUNDING_CITY: "市级资金", FUNDING_MATCHING: "配套资金"}
 
 # accounts
 CASH_CITY = "cash:city"

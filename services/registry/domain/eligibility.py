@@ -11,20 +11,13 @@ import datetime as _dt
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from services.registry.domain.catalogue import (ELIGIBLE_EMPLOYMENT, MIN_TEAM, QUALIFYING_LEVEL,
-                                                QUALIFYING_LEVELS, REQUIRED_MATERIALS, MATERIAL_KINDS)
+from services.registry.contract import (CONDITIONS, ELIGIBLE_EMPLOYMENT, MATERIAL_KINDS, MIN_TEAM,
+                                        QUALIFYING_LEVEL, QUALIFYING_LEVELS, REQUIRED_MATERIALS)
 from services.registry.domain.retirement import meets_two_year_rule, retirement_date
 from shared.errors import RuleViolation
 
 RULE_ORDER = ("R-1", "R-2", "R-4", "R-6", "R-8")
 
-CONDITIONS = {  # R-4, 第五条（二）
-    "talent_pipeline": "拥有相关职业、岗位技能人才梯队",
-    "training_evaluation_incentive": "建立技能人才培养、评价、选拔、使用和激励制度",
-    "stable_funding": "能为工作室提供稳定的资金支持",
-    "premises_and_equipment": "提供场所、设备等必要工作条件",
-    "rules_duties_targets": "有明确的工作室管理制度、工作职责、目标任务",
-}
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from services.registry.domain import catalogue as cat
+from services.registry import contract
+from services.registry.contract import CONDITIONS
 from shared.errors import DomainError
 from shared.files import WorkbookBounds, bounded_rows, excel_value, open_workbook
-from services.registry.domain.eligibility import CONDITIONS
 
 FORM, TEAM, HELP = "申报表", "团队成员", "填表说明"
 YES, NO = "是", "否"
@@ -29,8 +29,8 @@ TEAM_ROWS = 50
 FIRST_ROW = 4
 BOUNDS = WorkbookBounds(max_rows=500, max_columns=20)   # a filled template is small
 
-_EMPLOYMENT_BY_NAME = {v: k for k, v in cat.EMPLOYMENT_STATUSES.items()}
-_GENDER_BY_NAME = {v: k for k, v in cat.GENDERS.items()}
+_EMPLOYMENT_BY_NAME = {v: k for k, v in contract.EMPLOYMENT_STATUSES.items()}
+_GENDER_BY_NAME = {v: k for k, v in contract.GENDERS.items()}
 _EXISTING_BY_NAME = {"区级": "district", "行业（集团）级": "group"}
 
 
@@ -46,24 +46,24 @@ class Item:
 
 ITEMS: tuple[Item, ...] = (
     Item("master.name", "领办人姓名"),
-    Item("master.gender", "性别", "choice", options=tuple(cat.GENDERS.values())),
+    Item("master.gender", "性别", "choice", options=tuple(contract.GENDERS.values())),
     Item("master.birth_month", "出生年月", "month", "格式 YYYY-MM，如 1978-05"),
     Item("master.original_retirement_age", "原法定退休年龄（女性填写）", "choice",
          "女干部/职工 55，女工人 50；男性留空", options=("50", "55"), required=False),
     Item("master.id_number", "公民身份号码", hint="18位，以文本格式填写"),
     Item("master.occupation", "职业（工种）"),
     Item("master.skill_level", "职业资格/技能等级", "choice", "技师及以上方可申报（R-1）",
-         options=cat.SKILL_LEVELS),
+         options=contract.SKILL_LEVELS),
     Item("master.certificate_no", "证书编号"),
     Item("master.certificate_date", "发证日期", "date", "格式 YYYY-MM-DD"),
     Item("master.front_line", "是否长期在生产服务一线岗位工作", "yesno", options=(YES, NO)),
     Item("master.front_line_years", "一线工作年限（年）", "int"),
     Item("master.employment_status", "在职状态", "choice", "须在职在聘（R-1）",
-         options=tuple(cat.EMPLOYMENT_STATUSES.values())),
+         options=tuple(contract.EMPLOYMENT_STATUSES.values())),
     Item("master.post", "岗位", required=False),
     Item("master.phone", "联系电话", required=False),
     *(Item(f"honour:{code}", f"荣誉：{name}", "yesno", "R-3 优先条件", options=(YES, NO), required=False)
-      for code, name in cat.HONOURS.items()),
+      for code, name in contract.HONOURS.items()),
     Item("master.other_honours", "其他荣誉", "list", "多项用“；”分隔", required=False),
     Item("studio_name", "工作室名称", hint="留空则为“领办人姓名+技能大师工作室”", required=False),
     Item("studio_address", "工作地址"),
@@ -144,7 +144,7 @@ def build_template() -> bytes:
         cell = team.cell(1, col, title)
         cell.font, cell.fill = Font(bold=True), _HEADER_FILL
         team.column_dimensions[cell.column_letter].width = 24
-    level_dv = _list_validation(cat.TEAM_LEVELS, "技能等级或职称")
+    level_dv = _list_validation(contract.TEAM_LEVELS, "技能等级或职称")
     formal_dv = _list_validation((YES, NO), "是否正式员工")
     team.add_data_validation(level_dv)
     team.add_data_validation(formal_dv)

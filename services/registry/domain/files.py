@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from shared.errors import UnsupportedMediaType
 from shared.files import (CHUNK_BYTES, EXTENSIONS, JPEG, PDF, PNG, XLSX, check_size, chunks,  # noqa: F401
-                          decode_base64, is_xlsx, sha256, sniff)
+                          is_xlsx, sha256, sniff)
 from shared.files import safe_filename as _safe_filename
 
 MAX_MATERIAL_BYTES = 10 * 1024 * 1024

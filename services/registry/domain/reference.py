@@ -5,8 +5,7 @@ Economic-Technological Development Area's social affairs bureau (北京经济技
 Municipal bureaus and enterprise groups (市属局（总公司）、企业集团) are added by the city.
 Ids are the districts' pinyin (stable, readable in URLs); ``code`` is the division code.
 """
-DISTRICT, ZONE, GROUP = "district", "development_zone", "group"
-TENANT_KINDS = (DISTRICT, ZONE, GROUP)
+from services.registry.contract import DISTRICT, ZONE
 
 DISTRICTS = [
     ("dongcheng", "东城区", "110101"),

@@ -25,26 +25,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
+from services.registry.contract import (  # noqa: F401  (state names, used here and re-exported)
+    APPLICATION_STATES, CR_APPROVED, CR_FORWARDED, CR_REJECTED, CR_SUBMITTED, DESIGNATED, DRAFT, EDITABLE_STATES,
+    FINAL_STATES, IN_NOTICE, OBJECTED, OPEN_STATES, RECOMMENDED, REJECTED, RETURNED, RV_APPROVED, RV_REJECTED,
+    RV_REQUESTED, SHORTLISTED, SUBMITTED, UNDER_REVIEW)
 from shared.errors import Conflict, Forbidden
 from shared.principal import CITY_BUREAU, CITY_CENTER, SYSTEM, TENANT, UNIT
-
-# -- application states ----------------------------------------------------------------
-DRAFT = "draft"
-SUBMITTED = "submitted"
-RETURNED = "returned"
-RECOMMENDED = "recommended"
-UNDER_REVIEW = "under_review"
-SHORTLISTED = "shortlisted"
-IN_NOTICE = "in_notice"
-OBJECTED = "objected"
-DESIGNATED = "designated"
-REJECTED = "rejected"
-
-APPLICATION_STATES = (DRAFT, SUBMITTED, RETURNED, RECOMMENDED, UNDER_REVIEW, SHORTLISTED, IN_NOTICE,
-                      OBJECTED, DESIGNATED, REJECTED)
-OPEN_STATES = (SUBMITTED, RETURNED, RECOMMENDED, UNDER_REVIEW, SHORTLISTED, IN_NOTICE, OBJECTED)
-EDITABLE_STATES = (DRAFT, RETURNED)
-FINAL_STATES = (DESIGNATED, REJECTED)
 
 CITY = (CITY_CENTER, CITY_BUREAU)
 
@@ -83,7 +69,6 @@ APPLICATION: dict[tuple[str, str], Step] = {
 }
 
 # -- change requests other than a lead change -------------------------------------
-CR_SUBMITTED, CR_FORWARDED, CR_APPROVED, CR_REJECTED = "submitted", "forwarded", "approved", "rejected"
 CHANGE_REQUEST: dict[tuple[str, str], Step] = {
     (CR_SUBMITTED, "forward"): Step((TENANT,), CR_FORWARDED),
     (CR_SUBMITTED, "reject"): Step((TENANT,), CR_REJECTED),
@@ -92,7 +77,6 @@ CHANGE_REQUEST: dict[tuple[str, str], Step] = {
 }
 
 # -- revocation requests (R-20) ---------------------------------------------------------
-RV_REQUESTED, RV_APPROVED, RV_REJECTED = "requested", "approved", "rejected"
 REVOCATION: dict[tuple[str, str], Step] = {
     (RV_REQUESTED, "approve"): Step((CITY_BUREAU,), RV_APPROVED),
     (RV_REQUESTED, "reject"): Step((CITY_BUREAU,), RV_REJECTED),

@@ -5,6 +5,7 @@ from shared.idempotency import idempotency_index
 from shared.inbox import INBOX_INDEXES
 from shared.outbox import outbox_indexes
 from shared.storage import Index, Scope
+from shared.uploads import UPLOAD_INDEXES
 
 TENANTS, UNITS, USERS = "tenants", "units", "users"
 APPLICATIONS = "applications"
@@ -54,5 +55,6 @@ INDEXES = [
     Index(REVOCATIONS, [("studio_id", ASCENDING), ("created_at", ASCENDING)]),
     Index(REVOCATIONS, [("_open_key", ASCENDING)], unique=True, sparse=True, name="one_open_revocation"),
     *INBOX_INDEXES,
+    *UPLOAD_INDEXES,
     *outbox_indexes(OUTBOX_COLLECTIONS),
 ]

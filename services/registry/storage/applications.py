@@ -15,7 +15,7 @@ from typing import Callable
 
 from services.registry.domain import eligibility, id_number, workflow
 from services.registry.storage import studios
-from services.registry.domain import catalogue as cat
+from services.registry import contract
 from services.registry.storage.holidays import notice_end
 from services.registry.domain.ranking import RANKING_RULE, expert_mean, rank
 from services.registry.domain.records import drafts_hidden, history_entry, master_key, now, slot_key
@@ -29,7 +29,7 @@ from shared.principal import CITY_ROLES, UNIT, Principal
 from shared.storage import Store, public
 
 NEW_STUDIO = "new_studio"
-LEAD_CHANGE = cat.LEAD_CHANGE
+LEAD_CHANGE = contract.LEAD_CHANGE
 FORM_FIELDS = ("master", "branch_id", "studio_name", "studio_address", "team", "conditions", "existing_studio")
 KEY_FIELDS = ("_open_master_key", "_open_slot_key")
 
@@ -42,7 +42,7 @@ def render(doc: dict, principal: Principal) -> dict:
     master = dict(doc["master"])
     if not principal.is_city:
         master["id_number"] = id_number.mask(master["id_number"])
-    master["honour_names"] = [cat.HONOURS[h] for h in master.get("honours") or []]
+    master["honour_names"] = [contract.HONOURS[h] for h in master.get("honours") or []]
     year, month = eligibility.parse_month(master["birth_month"])
     master["retirement_month"] = retirement_date(master["gender"], year, month,
                                                  master.get("original_retirement_age")).strftime("%Y-%m")
@@ -269,20 +269,20 @@ def review(store: Store, today: _dt.date, application_id: str, data: dict) -> di
                     "pass" if doc["status"] == workflow.RECOMMENDED else "shortlist")
     reviews = doc.get("reviews") or {}
     stage = data["stage"]
-    expected = next(s for s in cat.REVIEW_STAGES if s not in reviews)
+    expected = next(s for s in contract.REVIEW_STAGES if s not in reviews)
     if stage != expected:
-        raise Conflict(f"the next review stage is {expected} ({cat.REVIEW_STAGE_NAMES[expected]}), not {stage}",
+        raise Conflict(f"the next review stage is {expected} ({contract.REVIEW_STAGE_NAMES[expected]}), not {stage}",
                        expected_stage=expected)
-    previous = [reviews[s]["date"] for s in cat.REVIEW_STAGES if s in reviews]
+    previous = [reviews[s]["date"] for s in contract.REVIEW_STAGES if s in reviews]
     floor = max(previous) if previous else doc["submitted_on"]
     day = _dated(data.get("date"), today, "date", floor,
                  "the previous stage" if previous else "the application date")
     entry = {"stage": stage, "result": data["result"], "date": day, "note": data.get("note", ""),
              "scores": data.get("scores") or [], "by": store.principal.user, "at": now()}
     update = {"$set": {f"reviews.{stage}": entry}}
-    label = f"{cat.REVIEW_STAGE_NAMES[stage]}: {data['result']}" + (f" — {entry['note']}" if entry["note"] else "")
+    label = f"{contract.REVIEW_STAGE_NAMES[stage]}: {data['result']}" + (f" — {entry['note']}" if entry["note"] else "")
     if data["result"] == "fail":
-        return _reject(store, doc, "review", entry["note"] or f"{cat.REVIEW_STAGE_NAMES[stage]}未通过",
+        return _reject(store, doc, "review", entry["note"] or f"{contract.REVIEW_STAGE_NAMES[stage]}未通过",
                        outcome="fail", update=update)
     outcome = "shortlist" if stage == "overall" else "pass"
     if outcome == "shortlist":
@@ -302,8 +302,8 @@ def start_notice(store: Store, calendar: WorkingDayCalendar, today: _dt.date, ap
     if start < (doc.get("shortlisted_on") or ""):
         raise ValidationFailed("the notice starts before the shortlisting",
                                errors={"start_on": f"not before {doc['shortlisted_on']}"})
-    end = notice_end(calendar, _dt.date.fromisoformat(start), cat.NOTICE_WORKING_DAYS)
-    notice = {"start_on": start, "end_on": end.isoformat(), "working_days": cat.NOTICE_WORKING_DAYS,
+    end = notice_end(calendar, _dt.date.fromisoformat(start), contract.NOTICE_WORKING_DAYS)
+    notice = {"start_on": start, "end_on": end.isoformat(), "working_days": contract.NOTICE_WORKING_DAYS,
               "by": store.principal.user, "at": now()}
     return _transition(store, doc, "start_notice", {"$set": {"notice": notice}},
                        note=f"公示 {start} 至 {end.isoformat()}")
@@ -401,5 +401,5 @@ def shortlist(store: Store, year) -> dict:
     for position, doc in enumerate(rank(apps), start=1):
         items.append({**render(doc, principal), "rank": position, "expert_mean": expert_mean(doc)})
     designated = store.scoped(STUDIOS).count({"year": year})
-    return {"year": year, "rule": RANKING_RULE, "quota": cat.MAX_DESIGNATIONS_PER_YEAR, "designated": designated,
+    return {"year": year, "rule": RANKING_RULE, "quota": contract.MAX_DESIGNATIONS_PER_YEAR, "designated": designated,
             "items": items}

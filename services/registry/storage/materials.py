@@ -14,7 +14,7 @@ from bson.binary import Binary
 
 from services.registry.domain import files, workflow
 from services.registry.storage import applications
-from services.registry.domain.catalogue import MATERIAL_KINDS, UNIT_MATERIAL_KINDS
+from services.registry.contract import MATERIAL_KINDS, UNIT_MATERIAL_KINDS
 from services.registry.domain.records import now
 from services.registry.storage import APPLICATIONS, MATERIAL_CHUNKS, MATERIALS
 from shared.errors import Conflict, NotFound, ValidationFailed
@@ -22,7 +22,7 @@ from shared.principal import TENANT
 from shared.storage import Store, public
 
 
-def add(store: Store, application_id: str, kind: str, filename: str | None, content_b64: str) -> dict:
+def add(store: Store, application_id: str, kind: str, filename: str | None, content: bytes) -> dict:
     principal = store.principal
     if kind not in MATERIAL_KINDS:
         raise ValidationFailed("unknown material kind", errors={"kind": f"one of {', '.join(MATERIAL_KINDS)}"})
@@ -33,7 +33,6 @@ def add(store: Store, application_id: str, kind: str, filename: str | None, cont
         raise ValidationFailed("the signed opinion is the tenant's", errors={"kind": ", ".join(UNIT_MATERIAL_KINDS)})
     action = "add_opinion" if kind == "tenant_opinion" else "add_material"
     workflow.decide(workflow.APPLICATION, app["status"], action, principal.role)
-    content = files.decode_base64(content_b64)
     media_type = files.check_material(content)
     material_id = uuid.uuid4().hex
     scope = {"tenant_id": app["tenant_id"], "unit_id": app["unit_id"]}

@@ -11,14 +11,14 @@ import datetime as _dt
 import uuid
 from typing import Callable
 
-from services.registry.domain import catalogue as cat
-from services.registry.domain import id_number, workflow
+from services.registry import contract
+from services.registry.domain import designation, id_number, workflow
 from services.registry.domain.records import history_entry as _history
 from services.registry.domain.records import drafts_hidden, master_key, slot_key
 from services.registry.domain.records import now as _now
 from services.registry.domain.workflow import CHANGE_REQUEST, REVOCATION
 from services.registry.storage import APPLICATIONS, CHANGE_REQUESTS, REVOCATIONS, STUDIOS, TENANTS, UNITS
-from shared.errors import Conflict, NotFound, RuleViolation, ValidationFailed
+from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.events import STUDIO_CHANGED, STUDIO_DESIGNATED, STUDIO_REVOKED
 from shared.principal import TENANT, UNIT, Principal
 from shared.storage import Store, public
@@ -75,10 +75,6 @@ def _lead_from(app: dict, since: str) -> dict:
             "application_id": app["_id"], "reason": None, "employment": None}
 
 
-def _r6(detail: str, field: str) -> RuleViolation:
-    return RuleViolation(f"R-6: {detail}", rule="R-6", errors={field: f"R-6: {detail}"}, rules=["R-6"])
-
-
 def create_from_application(store: Store, app: dict, today: _dt.date, make_event: EventMaker) -> dict:
     """The studio of a designated application, numbered in sequence within the year (R-7: at most 10)."""
     coll = store.scoped(STUDIOS)
@@ -89,17 +85,11 @@ def create_from_application(store: Store, app: dict, today: _dt.date, make_event
     slot = slot_key(app["unit_id"], app.get("branch_id"), app["master"]["occupation"])
     year = today.year
     for _ in range(MAX_SEQUENCE_ATTEMPTS):
-        if coll.find_one({"_active_lead_key": lead_key}) is not None:
-            raise _r6("the master already leads a studio", "master.id_number")
-        if coll.find_one({"_active_slot_key": slot}) is not None:
-            raise _r6("the unit (branch) already has a studio for this occupation", "master.occupation")
+        designation.check_designation_unique(
+            master_leads_active_studio=coll.find_one({"_active_lead_key": lead_key}) is not None,
+            slot_has_active_studio=coll.find_one({"_active_slot_key": slot}) is not None)
         last = coll.find({"year": year}, sort=[("seq", -1)], limit=1)
-        seq = last[0]["seq"] + 1 if last else 1
-        if seq > cat.MAX_DESIGNATIONS_PER_YEAR:
-            raise RuleViolation(f"R-7: {cat.MAX_DESIGNATIONS_PER_YEAR} studios have already been designated in "
-                                f"{year}; at most {cat.MAX_DESIGNATIONS_PER_YEAR} new studios per year",
-                                rule="R-7", errors={"year": f"{year}: quota of {cat.MAX_DESIGNATIONS_PER_YEAR} used"},
-                                year=year)
+        seq = designation.next_sequence(year, last[0]["seq"] if last else None)
         studio_id = uuid.uuid4().hex
         designated_on = today.isoformat()
         doc = {"_id": studio_id, "tenant_id": app["tenant_id"], "unit_id": app["unit_id"],
@@ -107,7 +97,7 @@ def create_from_application(store: Store, app: dict, today: _dt.date, make_event
                "occupation": app["master"]["occupation"], "address": app["studio_address"],
                "lead": _lead_from(app, designated_on), "lead_history": [], "application_id": app["_id"],
                "designated_on": designated_on, "year": year, "seq": seq,
-               "nameplate_no": cat.nameplate_no(year, seq), "measures_version": cat.MEASURES_VERSION,
+               "nameplate_no": contract.nameplate_no(year, seq), "measures_version": contract.MEASURES_VERSION,
                "status": ACTIVE, "revoked_on": None, "revocation_ground": None, "changes": [],
                "history": [_history(store.principal, "designate", None, ACTIVE, f"application {app['_id']}")],
                "created_at": _now(), "_active_lead_key": lead_key, "_active_slot_key": slot}
@@ -150,16 +140,16 @@ def change_lead(store: Store, app: dict, today: _dt.date, make_event: EventMaker
     if studio["status"] != ACTIVE:
         raise Conflict(f"studio {studio['_id']} is {studio['status']}")
     new_key = master_key(app["master"])
-    if coll.find_one({"_active_lead_key": new_key, "_id": {"$ne": studio["_id"]}}) is not None:
-        raise _r6("the new lead already leads a studio", "master.id_number")
+    designation.check_new_lead(new_lead_leads_another_studio=coll.find_one(
+        {"_active_lead_key": new_key, "_id": {"$ne": studio["_id"]}}) is not None)
     effective = today.isoformat()
     old = {**studio["lead"], "until": effective, "reason": app.get("lead_change_reason")}
     new = _lead_from(app, effective)
-    change = {"kind": cat.LEAD_CHANGE, "change_request_id": app["_id"], "effective_on": effective,
+    change = {"kind": contract.LEAD_CHANGE, "change_request_id": app["_id"], "effective_on": effective,
               "before": {"lead_name": old["name"]}, "after": {"lead_name": new["name"]}}
     event = make_event(STUDIO_CHANGED[1], {
         "studio_id": studio["_id"], "tenant_id": studio["tenant_id"], "unit_id": studio["unit_id"],
-        "kind": cat.LEAD_CHANGE, "change": cat.LEAD_CHANGE, "change_request_id": app["_id"],
+        "kind": contract.LEAD_CHANGE, "change": contract.LEAD_CHANGE, "change_request_id": app["_id"],
         "application_id": app["_id"], "effective_on": effective,
         "before": change["before"], "after": change["after"]}, tenant_id=studio["tenant_id"])
     update = {"$set": {"lead": new, "_active_lead_key": new_key},
@@ -185,7 +175,7 @@ def render_change_request(doc: dict, principal: Principal) -> dict:
 
 
 def lead_change_as_request(app: dict, principal: Principal) -> dict:
-    return {"id": app["_id"], "studio_id": app["studio_id"], "kind": cat.LEAD_CHANGE, "status": app["status"],
+    return {"id": app["_id"], "studio_id": app["studio_id"], "kind": contract.LEAD_CHANGE, "status": app["status"],
             "reason": app.get("change_reason", ""), "lead_change_reason": app.get("lead_change_reason"),
             "application_id": app["_id"], "tenant_id": app["tenant_id"], "unit_id": app["unit_id"],
             "allowed_actions": workflow.actions_for(workflow.APPLICATION, app["status"], principal.role),
@@ -197,7 +187,7 @@ def create_change_request(store: Store, today: _dt.date, studio_id: str, data: d
     studio = get(store, studio_id)
     if studio["status"] != ACTIVE:
         raise Conflict(f"studio {studio_id} is {studio['status']}: no changes")
-    if data["kind"] == cat.LEAD_CHANGE:
+    if data["kind"] == contract.LEAD_CHANGE:
         raise ValidationFailed("a lead change is an application", errors={"kind": "use applications.create_lead_change"})
     if data["kind"] == "unit_rename" and data.get("new_unit_id"):
         unit = store.scoped(UNITS).get(data["new_unit_id"], "unit")
@@ -224,7 +214,7 @@ def list_change_requests(store: Store, studio_id: str) -> dict:
     items = [render_change_request(d, principal)
              for d in store.scoped(CHANGE_REQUESTS).find({"studio_id": studio_id}, sort=[("created_at", 1)])]
     items += [lead_change_as_request(a, principal) for a in store.scoped(APPLICATIONS).find(
-        {"studio_id": studio_id, "kind": cat.LEAD_CHANGE, **drafts_hidden(principal)}, sort=[("created_at", 1)])]
+        {"studio_id": studio_id, "kind": contract.LEAD_CHANGE, **drafts_hidden(principal)}, sort=[("created_at", 1)])]
     items.sort(key=lambda i: i["created_at"])
     return {"items": items, "total": len(items)}
 
@@ -291,8 +281,7 @@ def _apply_change(store: Store, today: _dt.date, request: dict, make_event: Even
         sets.update(after)
         if after["unit_id"] != studio["unit_id"]:
             slot = slot_key(after["unit_id"], None, studio["occupation"])
-            if coll.find_one({"_active_slot_key": slot}) is not None:
-                raise _r6("the new unit already has a studio for this occupation", "new_unit_id")
+            designation.check_unit_move(new_slot_has_active_studio=coll.find_one({"_active_slot_key": slot}) is not None)
             sets.update(_active_slot_key=slot, branch_id=None)
     elif kind == "relocation":
         before, after = {"address": studio["address"]}, {"address": request["new_address"]}
@@ -317,7 +306,7 @@ def _apply_change(store: Store, today: _dt.date, request: dict, make_event: Even
 # -- revocation (R-20) -----------------------------------------------------------------
 def render_revocation(doc: dict, principal: Principal) -> dict:
     out = _render_request(doc, principal, REVOCATION)
-    out["ground_name"] = cat.REVOCATION_GROUNDS[doc["ground"]]
+    out["ground_name"] = contract.REVOCATION_GROUNDS[doc["ground"]]
     return out
 
 
@@ -373,7 +362,7 @@ def _revoke(store: Store, studio: dict, request: dict, revoked_on: str, make_eve
         raise Conflict(f"studio {studio['_id']} is revoked already")
     event = make_event(STUDIO_REVOKED[1], {
         "studio_id": studio["_id"], "tenant_id": studio["tenant_id"], "unit_id": studio["unit_id"],
-        "ground": request["ground"], "ground_name": cat.REVOCATION_GROUNDS[request["ground"]],
+        "ground": request["ground"], "ground_name": contract.REVOCATION_GROUNDS[request["ground"]],
         "revoked_on": revoked_on, "revocation_id": request["_id"], "revocation_request_id": request["_id"],
         "designated_on": studio["designated_on"],
         "year": studio["year"]}, tenant_id=studio["tenant_id"])

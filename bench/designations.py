@@ -1,7 +1,7 @@
 """Designations made straight through the registry's own designation write
 (``studios.create_from_application``: the studio document and its ``studio.designated``
 event in one write), inside a running registry container, for the event-delivery tests and
-benchmarks. The application path in front of it is tested in tests/gateway/test_applications_e2e.py;
+benchmarks (bench/ imports no test module). The application path in front of it is tested in tests/gateway/test_applications_e2e.py;
 here only the hand-off registry → broker → ledger is under test. R-7 allows 10 a year, so
 designation ``i`` falls in year ``first_year + i // 10``."""
 from __future__ import annotations
