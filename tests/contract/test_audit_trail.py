@@ -4,7 +4,6 @@ read it filtered and export it; no route can change it."""
 from __future__ import annotations
 
 import io
-import time
 from datetime import datetime, timedelta, timezone
 
 import openpyxl
@@ -13,18 +12,9 @@ from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
 
 from tests.registry import forms
+from tests.support.waiting import wait_for
 
 READERS = ("demo-admin", "demo-center", "demo-bureau")
-
-
-def wait_for(fetch, seconds=20):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = fetch()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail("timed out")
 
 
 def records(api, as_user="demo-admin", **filters):

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import io
 import json
-import time
 
 import pytest
 
 from tests.registry import forms
+from tests.support.waiting import wait_for
 from bench.designations import designate_directly
 
 pytestmark = pytest.mark.timeout(600)
@@ -63,16 +63,6 @@ def _upload():
     return {"file": ("a.png", io.BytesIO(forms.PNG), "image/png")}
 
 
-def _wait(predicate, seconds=20, what="condition"):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    pytest.fail(f"timed out waiting for {what}")
-
-
 @pytest.fixture(scope="module")
 def world(system):
     """Records of 东城区 / unit-a, a second unit user in 东城区, the document."""
@@ -96,8 +86,8 @@ def world(system):
     # a studio of unit-a (designated the way the event tests do) and its ledger account
     registry = next(c for c in system.runner.containers if c.service_name == "registry")
     studio_id = designate_directly(registry, 1, "iso", first_year=2024)[0]
-    _wait(lambda: api.get(f"/api/v1/studios/{studio_id}/account", "demo-unit-a").status_code == 200,
-          what="the studio's account")
+    wait_for(lambda: api.get(f"/api/v1/studios/{studio_id}/account", "demo-unit-a").status_code == 200,
+             message="the studio's account")
     change = api.post(f"/api/v1/studios/{studio_id}/change-requests", "demo-unit-a",
                       json={"kind": "unit_rename", "reason": "更名", "new_unit_name": "北京东城精工新名有限公司"})
     assert change.status_code == 201, change.text
