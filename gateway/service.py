@@ -17,6 +17,7 @@ from gateway.routes.auth import AuthRoutes
 from gateway.routes.directory import DirectoryRoutes
 from gateway.routes.health import HealthRoutes
 from gateway.routes.ledger import LedgerRoutes
+from gateway.routes.reporting import ReportingRoutes
 from gateway.routes.studios import StudioRoutes
 from gateway.routing import RouteTable
 from gateway.security import LoginThrottle
@@ -32,6 +33,7 @@ ROUTES = RouteTable(
     ApplicationRoutes,
     StudioRoutes,
     LedgerRoutes,
+    ReportingRoutes,
     AuditRoutes,
 )
 

@@ -20,6 +20,8 @@ STUDIO_DESIGNATED = ("registry", "studio.designated")      # 认定 → ledger o
 STUDIO_REVOKED = ("registry", "studio.revoked")            # 撤销 → ledger claws back the cycle's city funds
 STUDIO_CHANGED = ("registry", "studio.changed")            # lead / unit / address changed
 REPORT_SUBMITTED = ("reporting", "report.submitted")
+REPORT_RETURNED = ("reporting", "report.returned")
+REPORT_ACCEPTED = ("reporting", "report.accepted")
 SUMMARY_SUBMITTED = ("supervision", "summary.submitted")
 ASSESSMENT_GRADED = ("assessment", "assessment.graded")    # excellent → 200,000 CNY bonus
 
@@ -89,6 +91,31 @@ class AssessmentGradedData(_Data):
     published_on = fields.Date(required=True)
 
 
+class _ReportData(_Data):
+    report_id = fields.String(required=True)
+    studio_id = fields.String(required=True)
+    tenant_id = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    year = fields.Integer(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(("agreement", "plan", "results")))
+    version = fields.Integer(required=True)
+
+
+class ReportSubmittedData(_ReportData):
+    submitted_at = fields.String(required=True)
+    due_on = fields.Date(required=True, allow_none=True)   # none for an agreement
+    late_days = fields.Integer(required=True)
+
+
+class ReportReturnedData(_ReportData):
+    reasons = fields.List(fields.String(), required=True)
+    returned_at = fields.String(required=True)
+
+
+class ReportAcceptedData(_ReportData):
+    accepted_at = fields.String(required=True)
+
+
 class ClockMovedData(Schema):
     offset_seconds = fields.Float(required=True)
     moved_at = fields.AwareDateTime(required=True)
@@ -102,6 +129,9 @@ CONTRACTS: dict[str, type[Schema]] = {
     STUDIO_CHANGED[1]: StudioChangedData,
     STUDIO_REVOKED[1]: StudioRevokedData,
     ASSESSMENT_GRADED[1]: AssessmentGradedData,
+    REPORT_SUBMITTED[1]: ReportSubmittedData,
+    REPORT_RETURNED[1]: ReportReturnedData,
+    REPORT_ACCEPTED[1]: ReportAcceptedData,
 }
 
 

@@ -1,0 +1,293 @@
+"""The three yearly records of a studio (R-10, R-11) and their validation.
+
+* **agreement** (目标任务责任书, one per studio per year, R-11): the support the unit gives
+  (``funding_fen``, ``premises_m2``, ``equipment``, ``working_time``), the lead's ``duties``,
+  ``tasks`` each with a measurable target (an output kind below and a count), the
+  ``expected_outputs``, ``signed_on`` and the ``signatories`` (unit and lead).
+* **plan** (年度工作计划) and **results** (年度工作总结), R-10: ``items`` under the four
+  headings (each item an output kind, a title, a quantity, optional date, person, skill
+  level, note), ``economic_benefit_fen`` (integer fen) and a ``narrative``.
+
+``validate_content(kind, year, content)`` returns the normalised content or raises
+``ValidationFailed`` whose ``errors`` map each field path to a message that names the rule.
+Plain Python: the gateway's schemas only shape JSON; the rules live here.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from typing import Any, Mapping
+
+from shared.errors import ValidationFailed
+
+from services.reporting.contract import (AGREEMENT, HEADINGS, KIND_NAMES, KINDS, OUTPUT_NAMES,  # noqa: F401
+                                        OUTPUTS, PLAN, RESULTS, SKILL_LEVELS)
+
+HEADING_OF: dict[str, str] = {o: h for h, (_, outs) in HEADINGS.items() for o in outs}
+
+MAX_ITEMS = 20_000          # detail rows of one plan or results (the workbook's row bound too)
+MAX_TASKS = 200
+MAX_TEXT = 2_000
+MAX_NARRATIVE = 20_000
+MAX_QUANTITY = 1_000_000
+MAX_FEN = 10**15            # a bound, not a rule: ten trillion CNY
+
+
+class _Errors:
+    """Collects field errors; ``raise_if_any`` raises one ValidationFailed naming the rule."""
+
+    def __init__(self, rule: str):
+        self.rule = rule
+        self.errors: dict[str, str] = {}
+
+    def add(self, path: str, message: str) -> None:
+        self.errors.setdefault(path, f"{message} ({self.rule})")
+
+    def raise_if_any(self, detail: str) -> None:
+        if self.errors:
+            raise ValidationFailed(detail, errors=self.errors, rule=self.rule)
+
+
+def _text(errs: _Errors, data: Mapping, key: str, path: str, *, required: bool,
+          limit: int = MAX_TEXT) -> str:
+    value = data.get(key)
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        errs.add(path, "must be text")
+        return ""
+    value = _clean(value)
+    if required and not value:
+        errs.add(path, "is required")
+    elif len(value) > limit:
+        errs.add(path, f"is longer than {limit} characters")
+    return value
+
+
+def _clean(text: str) -> str:
+    """Surrounding blanks go, except where text starts with a tab or CR: such text is kept as typed."""
+    return text if text[:1] in ("\t", "\r") else text.strip()
+
+
+def _int(errs: _Errors, value: Any, path: str, *, low: int, high: int, required: bool = True) -> int | None:
+    if value is None:
+        if required:
+            errs.add(path, "is required")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        errs.add(path, "must be a whole number")
+        return None
+    if not low <= value <= high:
+        errs.add(path, f"must be between {low} and {high}")
+        return None
+    return value
+
+
+def _date(errs: _Errors, value: Any, path: str, *, required: bool,
+          years: tuple[int, int] | None = None) -> str | None:
+    if value in (None, ""):
+        if required:
+            errs.add(path, "is required")
+        return None
+    if isinstance(value, _dt.datetime):
+        value = value.date()
+    if isinstance(value, _dt.date):
+        day = value
+    else:
+        try:
+            day = _dt.date.fromisoformat(str(value))
+        except ValueError:
+            errs.add(path, "must be a date YYYY-MM-DD")
+            return None
+    if years and not years[0] <= day.year <= years[1]:
+        span = str(years[0]) if years[0] == years[1] else f"{years[0]}–{years[1]}"
+        errs.add(path, f"must fall in {span}")
+        return None
+    return day.isoformat()
+
+
+def check_year(year: Any) -> int:
+    if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
+        raise ValidationFailed("year must be a whole number 2000–2100", errors={"year": "must be 2000–2100"})
+    return year
+
+
+def check_kind(kind: Any) -> str:
+    if kind not in KINDS:
+        raise ValidationFailed(f"kind must be one of {', '.join(KINDS)}",
+                               errors={"kind": f"must be one of {', '.join(KINDS)}"})
+    return kind
+
+
+def validate_content(kind: str, year: int, content: Any) -> dict:
+    """The normalised content of a ``kind`` record for ``year`` or ``ValidationFailed``."""
+    check_kind(kind)
+    check_year(year)
+    if not isinstance(content, Mapping):
+        raise ValidationFailed("the record must be an object", errors={"_schema": "must be an object"})
+    if kind == AGREEMENT:
+        return _validate_agreement(year, content)
+    return _validate_report(year, content)
+
+
+def _validate_report(year: int, content: Mapping) -> dict:
+    errs = _Errors("R-10")
+    items_in = content.get("items")
+    items: list[dict] = []
+    if not isinstance(items_in, list):
+        errs.add("items", "must be a list")
+        items_in = []
+    elif len(items_in) > MAX_ITEMS:
+        errs.add("items", f"has more than {MAX_ITEMS} rows")
+        items_in = []
+    for i, raw in enumerate(items_in):
+        path = f"items.{i}"
+        if not isinstance(raw, Mapping):
+            errs.add(path, "must be an object")
+            continue
+        items.append(validate_item(errs, raw, path, year))
+    benefit = _int(errs, content.get("economic_benefit_fen", 0), "economic_benefit_fen", low=0, high=MAX_FEN)
+    narrative = _text(errs, content, "narrative", "narrative", required=False, limit=MAX_NARRATIVE)
+    errs.raise_if_any("the report has fields that break R-10")
+    return {"items": items, "economic_benefit_fen": benefit or 0, "narrative": narrative}
+
+
+def _plain_item(raw: Mapping, year: int) -> dict | None:
+    """The normalised item when every field is already right (the common case), else None."""
+    output, heading, title = raw.get("output"), raw.get("heading"), raw.get("title")
+    quantity, day = raw.get("quantity", 1), raw.get("date")
+    person, note, level = raw.get("person") or "", raw.get("note") or "", raw.get("skill_level") or None
+    if output not in HEADING_OF or heading not in (None, "", HEADING_OF[output]):
+        return None
+    if type(title) is not str or type(person) is not str or type(note) is not str or type(quantity) is not int:
+        return None
+    title, person, note = _clean(title), _clean(person), _clean(note)
+    if not title or len(title) > MAX_TEXT or len(person) > 200 or len(note) > MAX_TEXT \
+            or not 1 <= quantity <= MAX_QUANTITY:
+        return None
+    if (level is None and output == "promotions") or (level is not None and level not in SKILL_LEVELS):
+        return None
+    if day not in (None, ""):
+        if type(day) is not str:
+            return None
+        try:
+            if _dt.date.fromisoformat(day).year != year or len(day) != 10:
+                return None
+        except ValueError:
+            return None
+    else:
+        day = None
+    return {"heading": HEADING_OF[output], "output": output, "title": title, "quantity": quantity, "date": day,
+            "person": person, "skill_level": level, "note": note}
+
+
+def validate_item(errs: _Errors, raw: Mapping, path: str, year: int) -> dict:
+    plain = _plain_item(raw, year)
+    if plain is not None:
+        return plain
+    output = raw.get("output")
+    heading = raw.get("heading")
+    if output not in OUTPUT_NAMES:
+        errs.add(f"{path}.output", f"must be one of {', '.join(OUTPUTS)}")
+        output = None
+    elif heading not in (None, "") and heading != HEADING_OF[output]:
+        errs.add(f"{path}.heading", f"{output} belongs under {HEADING_OF[output]}")
+    quantity = _int(errs, raw.get("quantity", 1), f"{path}.quantity", low=1, high=MAX_QUANTITY)
+    skill_level = raw.get("skill_level") or None
+    if skill_level is not None and skill_level not in SKILL_LEVELS:
+        errs.add(f"{path}.skill_level", f"must be one of {'、'.join(SKILL_LEVELS)}")
+        skill_level = None
+    if output == "promotions" and skill_level is None and f"{path}.skill_level" not in errs.errors:
+        errs.add(f"{path}.skill_level", "a promotion names the skill level reached")
+    return {
+        "heading": HEADING_OF.get(output) if output else None,
+        "output": output,
+        "title": _text(errs, raw, "title", f"{path}.title", required=True, limit=MAX_TEXT),
+        "quantity": quantity or 1,
+        "date": _date(errs, raw.get("date"), f"{path}.date", required=False, years=(year, year)),
+        "person": _text(errs, raw, "person", f"{path}.person", required=False, limit=200),
+        "skill_level": skill_level,
+        "note": _text(errs, raw, "note", f"{path}.note", required=False),
+    }
+
+
+def _validate_agreement(year: int, content: Mapping) -> dict:
+    errs = _Errors("R-11")
+    support_in = content.get("support")
+    if not isinstance(support_in, Mapping):
+        errs.add("support", "must be an object")
+        support_in = {}
+    premises = support_in.get("premises_m2")
+    if isinstance(premises, bool) or not isinstance(premises, (int, float)) or not math.isfinite(premises) \
+            or not 0 <= premises <= 1_000_000:
+        errs.add("support.premises_m2", "must be a number of square metres 0–1,000,000")
+        premises = 0
+    support = {
+        "funding_fen": _int(errs, support_in.get("funding_fen"), "support.funding_fen", low=0, high=MAX_FEN),
+        "premises_m2": premises,
+        "equipment": _text(errs, support_in, "equipment", "support.equipment", required=True),
+        "working_time": _text(errs, support_in, "working_time", "support.working_time", required=True),
+    }
+    duties_in = content.get("duties")
+    duties: list[str] = []
+    if not isinstance(duties_in, list) or not duties_in:
+        errs.add("duties", "list at least one duty of the lead")
+    else:
+        for i, duty in enumerate(duties_in):
+            if not isinstance(duty, str) or not duty.strip():
+                errs.add(f"duties.{i}", "must be non-empty text")
+            else:
+                duties.append(duty.strip()[:MAX_TEXT])
+    tasks_in = content.get("tasks")
+    tasks: list[dict] = []
+    if not isinstance(tasks_in, list) or not tasks_in:
+        errs.add("tasks", "list at least one task with a measurable target")
+    elif len(tasks_in) > MAX_TASKS:
+        errs.add("tasks", f"has more than {MAX_TASKS} tasks")
+    else:
+        for i, raw in enumerate(tasks_in):
+            path = f"tasks.{i}"
+            if not isinstance(raw, Mapping):
+                errs.add(path, "must be an object")
+                continue
+            output = raw.get("output")
+            if output not in OUTPUT_NAMES:
+                errs.add(f"{path}.output", f"must be one of {', '.join(OUTPUTS)} (the target's measure)")
+            tasks.append({
+                "title": _text(errs, raw, "title", f"{path}.title", required=True),
+                "output": output if output in OUTPUT_NAMES else None,
+                "target": _int(errs, raw.get("target"), f"{path}.target", low=1, high=MAX_QUANTITY),
+                "note": _text(errs, raw, "note", f"{path}.note", required=False),
+            })
+    signatories_in = content.get("signatories")
+    if not isinstance(signatories_in, Mapping):
+        errs.add("signatories", "must name the unit's and the lead's signatory")
+        signatories_in = {}
+    agreement = {
+        "support": support,
+        "duties": duties,
+        "tasks": tasks,
+        "expected_outputs": _text(errs, content, "expected_outputs", "expected_outputs", required=False,
+                                  limit=MAX_NARRATIVE),
+        "signed_on": _date(errs, content.get("signed_on"), "signed_on", required=True, years=(year - 1, year)),
+        "signatories": {
+            "unit": _text(errs, signatories_in, "unit", "signatories.unit", required=True, limit=200),
+            "lead": _text(errs, signatories_in, "lead", "signatories.lead", required=True, limit=200),
+        },
+    }
+    errs.raise_if_any("the agreement has fields that break R-11")
+    return agreement
+
+
+def outputs_of(content: Mapping | None) -> dict[str, int]:
+    """The count of each output kind in a plan's or results' items (zeros included)."""
+    totals = dict.fromkeys(OUTPUTS, 0)
+    for item in (content or {}).get("items", ()):
+        if item.get("output") in totals:
+            totals[item["output"]] += int(item.get("quantity") or 0)
+    return totals
+
+
+def by_heading(outputs: Mapping[str, int]) -> dict[str, dict[str, int]]:
+    """The outputs grouped under R-10's four headings."""
+    return {h: {o: outputs.get(o, 0) for o in outs} for h, (_, outs) in HEADINGS.items()}

@@ -1,0 +1,185 @@
+"""The reporting workbooks (R-10, R-11): templates, the clerk's round trip, cell-level errors and
+the error workbook, exports, and every refused file. Pure domain, no broker."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+
+import openpyxl
+import pytest
+
+from services.reporting.domain import workbooks as wbk
+from services.reporting.domain import comparison, records
+from services.reporting.domain.xlsx_guard import UploadLimits
+from shared.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+
+from .workbook_files import STUDIO, fill_results, part, rewrite, save, sheet_part
+
+
+@pytest.fixture(scope="module")
+def template():
+    return wbk.report_workbook(studio=STUDIO, year=2026, kind="results")
+
+
+def test_r10_template_has_instructions_dropdowns_validation_locked_headers_and_hidden_version(template):
+    wb = openpyxl.load_workbook(io.BytesIO(template))
+    assert wb.sheetnames == ["填表说明", "基本信息", "明细", "_meta"]
+    assert wb["_meta"].sheet_state == "veryHidden" and wb["_meta"]["B2"].value == wbk.TEMPLATE_VERSION
+    detail = wb["明细"]
+    assert [c.value for c in detail[1]] == [title for _, title in wbk.DETAIL_COLUMNS]
+    kinds = {dv.type for dv in detail.data_validations.dataValidation}
+    assert {"list", "whole", "date"} <= kinds
+    lists = " ".join(dv.formula1 for dv in detail.data_validations.dataValidation if dv.type == "list")
+    assert "技能研发" in lists and "技师" in lists and "专利" in lists
+    assert detail.protection.sheet and detail["A1"].protection.locked
+    assert detail.column_dimensions["A"].protection.locked is False
+    info = wb["基本信息"]
+    assert info.protection.sheet and info["B3"].value == "ST-2026-001" and info["B4"].value == STUDIO["name"]
+    assert info["B7"].value == "年度工作总结" and info["B6"].value == 2026
+
+
+def test_r10_round_trip_a_clerk_fills_the_template_and_the_values_come_back(template):
+    upload = wbk.read_upload(fill_results(template))
+    assert (upload.template, upload.kind, upload.studio_id, upload.year) == ("annual-report", "results", "ST-2026-001", 2026)
+    content = upload.content
+    assert content["economic_benefit_fen"] == 12_345_678
+    assert content["narrative"] == "=全年完成既定目标，带徒12人"        # stored as text, not as a formula
+    first, second = content["items"]
+    assert first == {"heading": "skill_rd", "output": "patents", "title": "一种数控夹具（实用新型）", "quantity": 2,
+                     "date": "2026-05-03", "person": "张建国", "skill_level": None, "note": "@已授权"}
+    assert second["skill_level"] == "技师" and second["output"] == "promotions"
+    # the stored report downloaded as a workbook carries the same values, formula-like text as text
+    exported = wbk.report_workbook(studio=STUDIO, year=2026, kind="results", content=content)
+    wb = openpyxl.load_workbook(io.BytesIO(exported))
+    assert wb["基本信息"]["B9"].value == "=全年完成既定目标，带徒12人"
+    assert wb["基本信息"]["B9"].data_type == "s"
+    assert wb["明细"]["H2"].value == "@已授权" and wb["明细"]["E2"].value.date() == dt.date(2026, 5, 3)
+    assert wbk.read_upload(exported).content == content               # and it uploads again unchanged
+
+
+def test_r11_agreement_round_trip():
+    template = wbk.agreement_workbook(studio=STUDIO, year=2026)
+    wb = openpyxl.load_workbook(io.BytesIO(template))
+    ws = wb["责任书"]
+    for row, value in zip(range(7, 16), (500000, 120.5, "数控机床3台", "每周不少于8小时", "技能研发；带徒传技；交流",
+                                          "专利2项", dt.date(2026, 1, 10), "王厂长", "张建国")):
+        ws.cell(row, 2, value)
+    wb["任务目标"].append(["申请专利", "专利", 2, None])
+    wb["任务目标"].append(["培养徒弟", "带徒人数", 5, "+3 名高级工"])
+    upload = wbk.read_upload(save(wb), expect_template="agreement")
+    assert upload.kind == "agreement"
+    assert upload.content["support"] == {"funding_fen": 50_000_000, "premises_m2": 120.5,
+                                         "equipment": "数控机床3台", "working_time": "每周不少于8小时"}
+    assert upload.content["duties"] == ["技能研发", "带徒传技", "交流"]
+    assert upload.content["tasks"][1] == {"title": "培养徒弟", "output": "apprentices", "target": 5, "note": "+3 名高级工"}
+    again = wbk.read_upload(wbk.agreement_workbook(studio=STUDIO, year=2026, content=upload.content))
+    assert again.content == upload.content
+
+
+def test_r10_errors_name_sheet_and_cell_and_the_error_workbook_comments_exactly_those_cells(template):
+    wb = openpyxl.load_workbook(io.BytesIO(fill_results(template)))
+    detail = wb["明细"]
+    detail["D2"] = "两个"                     # not a number
+    detail["E3"] = dt.date(2025, 1, 1)        # outside the year
+    detail["B3"] = "专利"                     # not under 师带徒
+    detail.append(["交流活动", "交流活动", None, 1, None, None, None, None])   # title missing
+    wb["基本信息"]["B8"] = "很多"
+    content = save(wb)
+    with pytest.raises(wbk.WorkbookInvalid) as err:
+        wbk.read_upload(content)
+    bad = {(p["sheet"], p["cell"]) for p in err.value.problems}
+    assert bad == {("明细", "D2"), ("明细", "E3"), ("明细", "A3"), ("明细", "C4"), ("基本信息", "B8")}
+    assert err.value.status == 422 and "明细!D2" in err.value.errors
+    assert err.value.errors["明细!E3"] == "日期须在 2026 年内（R-10）"           # the clerk's language, the rule named
+    marked = openpyxl.load_workbook(io.BytesIO(wbk.error_workbook(content, err.value.problems)))
+    commented = {(ws.title, c.coordinate) for ws in marked for row in ws.iter_rows() for c in row if c.comment}
+    assert commented == bad
+    filled = {(ws.title, c.coordinate) for ws in marked for row in ws.iter_rows() for c in row
+              if c.fill.fgColor.rgb == "00FFC7CE"}
+    assert filled == bad
+
+
+def test_r10_formulas_and_merged_cells_where_values_belong_are_cell_errors(template):
+    wb = openpyxl.load_workbook(io.BytesIO(fill_results(template)))
+    wb["明细"]["D2"] = "=1+1"
+    wb["明细"]["C9"] = "=SUM(D2:D3)"
+    wb["基本信息"].merge_cells("B8:C8")
+    with pytest.raises(wbk.WorkbookInvalid) as err:
+        wbk.read_upload(save(wb))
+    cells = {(p["sheet"], p["cell"]): p["message"] for p in err.value.problems}
+    assert set(cells) == {("明细", "D2"), ("明细", "C9"), ("基本信息", "B8")}
+    assert "公式" in cells[("明细", "D2")] and "合并" in cells[("基本信息", "B8")]
+
+
+def _refused(content, cls, reason, limits=UploadLimits()):
+    with pytest.raises(cls) as err:
+        wbk.read_upload(content, limits)
+    assert err.value.extra["reason"] == reason
+    return err.value
+
+
+def test_r10_refuses_what_is_not_an_xlsx_by_content():
+    _refused(b"%PDF-1.7 not a workbook", UnsupportedMediaType, "not_xlsx")
+    _refused(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, UnsupportedMediaType, "not_xlsx")
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as zf:
+        zf.writestr("hello.txt", "a zip, not a workbook")
+    _refused(zipped.getvalue(), UnsupportedMediaType, "not_xlsx")
+
+
+def test_r10_refuses_a_macro_enabled_workbook(template):
+    xlsm = rewrite(template, {}, {"xl/vbaProject.bin": b"\0" * 64})
+    _refused(xlsm, UnsupportedMediaType, "macros")
+
+
+def test_r10_refuses_another_template_version(template):
+    wb = openpyxl.load_workbook(io.BytesIO(fill_results(template)))
+    wb["_meta"]["B2"] = "2025.1"
+    err = _refused(save(wb), wbk.WorkbookInvalid, "template_version")
+    assert "_meta" in err.errors
+    wb2 = openpyxl.load_workbook(io.BytesIO(fill_results(template)))
+    del wb2["_meta"]
+    _refused(save(wb2), wbk.WorkbookInvalid, "template_version")
+
+
+def test_r10_refuses_more_rows_than_the_bound(template, monkeypatch):
+    monkeypatch.setattr(records, "MAX_ITEMS", 5)
+    _refused(fill_results(template, rows=8), PayloadTooLarge, "row_bound")
+
+
+def test_r10_refuses_a_zip_that_inflates_beyond_the_bound(template):
+    bomb = rewrite(template, {}, {"xl/media/padding.bin": b"\0" * (3 * 1024 * 1024)})
+    assert len(bomb) < 100_000
+    _refused(bomb, PayloadTooLarge, "zip_bomb", UploadLimits(max_inflated=2 * 1024 * 1024))
+    # headers that lie about the size do not help: the guard counts while inflating
+    _refused(template, PayloadTooLarge, "too_large", UploadLimits(max_bytes=1000))
+
+
+def test_r10_refuses_xml_entity_tricks(template):
+    name = sheet_part(template, "基本信息")
+    xml = part(template, name)
+    body = xml.split(b"?>", 1)[1] if xml.startswith(b"<?xml") else xml
+    laughs = b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>' + body
+    _refused(rewrite(template, {name: laughs}), BadRequest, "xml_entities")
+    _refused(rewrite(template, {name: xml.decode().encode("utf-16")}), BadRequest, "xml_entities")
+
+
+def test_r10_results_template_prefilled_with_targets_and_the_year_list_workbook():
+    agreement = records.validate_content("agreement", 2026, {
+        "support": {"funding_fen": 1, "premises_m2": 1, "equipment": "e", "working_time": "w"},
+        "duties": ["d"], "tasks": [{"title": "申请专利", "output": "patents", "target": 2}],
+        "signed_on": "2026-01-01", "signatories": {"unit": "u", "lead": "l"}})
+    lines = comparison.compare(results=None, plan=None, agreement=agreement)
+    wb = openpyxl.load_workbook(io.BytesIO(wbk.report_workbook(studio=STUDIO, year=2026, kind="results",
+                                                               targets=lines)))
+    assert [c.value for c in wb["目标对照"][2]] == ["责任书", "申请专利", "专利", 2, None, "待总结"]
+    rows = [{"studio_id": "S1", "studio_name": "=张", "tenant_id": "dongcheng", "year": 2026,
+             "plan": {"state": "accepted", "version": 2, "timeliness": "late", "due_on": "2026-03-31"},
+             "results": None, "targets_total": 3, "targets_met": 1,
+             "outputs": {"patents": 2}, "economic_benefit_fen": 150}]
+    ws = openpyxl.load_workbook(io.BytesIO(wbk.list_workbook(2026, rows))).active
+    header = [c.value for c in ws[1]]
+    row = dict(zip(header, [c.value for c in ws[2]]))
+    assert row["计划状态"] == "已通过" and row["计划及时性"] == "逾期" and row["专利"] == 2
+    assert row["经济效益（元）"] == 1.5 and row["工作室名称"] == "=张" and ws["B2"].data_type == "s"
