@@ -33,7 +33,8 @@ ROLE_USERS = {"admin": "demo-admin", "city_center": "demo-center", "city_bureau"
 OTHER_TENANT = ("demo-haidian", "demo-unit-b")                  # another tenant and its unit
 OUTSIDERS = (*OTHER_TENANT, "iso-unit-other")                   # ... and another unit of the same tenant
 # parameters that name no record (a year, a service name): not ids
-NOT_IDS = {"year", "service"}
+NOT_IDS = {"year", "service", "kind", "version"}
+NOT_ID_VALUES = {"year": 2026, "service": "registry", "kind": "plan", "version": 1}
 FAKE = "no-such-record-0000"
 
 
@@ -54,6 +55,14 @@ def _bodies(records) -> dict:
         "decide_revocation_request": {"decision": "reject", "note": ""},
         "create_unit": {"name": "隔离测试单位", "credit_code": "91110101MA01AAAA0G"},
         "set_user_disabled": {"disabled": True},
+        # reporting (issue 15)
+        "save_agreement": {"support": {"funding_fen": 100, "premises_m2": 50.0, "equipment": "车床",
+                                       "working_time": "每周两天"},
+                           "duties": ["带徒传艺"], "tasks": [{"title": "培养徒弟", "output": records["output"],
+                                                                "target": 2}],
+                           "signed_on": day, "signatories": {"unit": "单位", "lead": "大师"}},
+        "save_report": {"items": [{"output": records["output"], "title": "带徒"}]},
+        "return_agreement": {"reasons": ["补充"]}, "return_report": {"reasons": ["补充"]},
         "book_entry": {"kind": "matching", "amount_fen": 100}, "ledger_book_entry": {"kind": "matching",
                                                                                   "amount_fen": 100},
     }
@@ -100,9 +109,15 @@ def world(system):
         "tenant_id": OWNER_TENANT, "unit_id": OWNER_UNIT, "application_id": app_id,
         "material_id": material.json()["id"], "objection_id": FAKE, "studio_id": studio_id,
         "dead_letter_id": FAKE, "ground": grounds[0], "username": "iso-unit-other",
+        "token": FAKE,   # an upload's error workbook: another user's token is not found
+        "output": _enum_of(doc, "Task", "output")[0],
         # change and revocation requests share the parameter name: one of each is tried
         "request_id": [change.json()["id"], revocation.json()["id"]],
     }
+    # a reporting record of the studio: its 2026 agreement (reporting's read model knows the studio)
+    agreement = _bodies(records)["save_agreement"]
+    wait_for(lambda: api.request("PUT", f"/api/v1/studios/{studio_id}/agreements/2026", "demo-unit-a",
+                                 json=agreement).status_code == 200, message="the studio's agreement")
     return api, doc, records
 
 
@@ -120,7 +135,8 @@ def _snapshot(api, records) -> str:
              ("demo-unit-a", f"/api/v1/studios/{s}/change-requests"),
              ("demo-dongcheng", f"/api/v1/studios/{s}/revocation-requests"),
              ("demo-admin", f"/api/v1/tenants/{OWNER_TENANT}"), ("demo-admin", f"/api/v1/units/{OWNER_UNIT}"),
-             ("demo-admin", f"/api/v1/tenants/{OWNER_TENANT}/units")]
+             ("demo-admin", f"/api/v1/tenants/{OWNER_TENANT}/units"),
+             ("demo-unit-a", f"/api/v1/studios/{s}/agreements/2026")]
     return json.dumps([api.get(path, user).json() for user, path in views], sort_keys=True, ensure_ascii=False)
 
 
@@ -141,7 +157,7 @@ def _variants(params, records):
     """Every assignment of the path's parameters to this world's records."""
     combos = [{}]
     for name in params:
-        value = records[name] if name not in NOT_IDS else {"year": 2026, "service": "registry"}[name]
+        value = records[name] if name not in NOT_IDS else NOT_ID_VALUES[name]
         options = value if isinstance(value, list) else [value]
         combos = [{**c, name: v} for c in combos for v in options]
     return combos
