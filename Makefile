@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast install topology bench lint clean
+.PHONY: run test test-fast install topology bench lint clean clean-data
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "needs $(PYTHON) (Python 3.11): set PYTHON=/path/to/python3.11"; exit 1; }
@@ -46,6 +46,15 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .coverage .coverage.*
+
+# Empties the embedded store of `make run` (everything it kept: units, users, applications,
+# accounts). Refused while a run is using it.
+DATA_DIR ?= .data
+clean-data:
+	@if [ -f $(DATA_DIR)/run/processes.json ] && kill -0 $$(python3 -c 'import json;print(json.load(open("$(DATA_DIR)/run/processes.json"))["supervisor_pid"])') 2>/dev/null; then \
+	  echo "a run is using $(DATA_DIR): stop it (Ctrl-C) first"; exit 1; fi
+	rm -rf $(DATA_DIR)
+	@echo "emptied $(DATA_DIR): the next make run starts with only the demo data" 
 
 lint: install
 	$(VENV)/bin/ruff check --select F,E9 shared services gateway bench tests

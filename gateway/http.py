@@ -85,6 +85,8 @@ class ApiRoute(HttpRequestHandler):
             if request.replay_key and REPLAYED not in response.headers:
                 self.first_answers.keep(request.replay_key, request.replay_fingerprint, response)
         except Exception as exc:
+            if isinstance(exc, PayloadTooLarge):
+                drain_body(request)
             response = problem_response(exc, request_id)
         response.headers["X-Request-Id"] = request_id
         secure_headers(response)
@@ -103,6 +105,10 @@ class ApiRoute(HttpRequestHandler):
         if request.content_length is not None and request.content_length > limit:
             raise PayloadTooLarge(f"the body has {request.content_length} bytes; at most {limit} are accepted")
         request.max_content_length = limit
+        if request.content_length is None and request.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            # eventlet's input decodes chunks and ends where the body ends: let werkzeug read
+            # it (bounded by max_content_length) instead of seeing an empty body
+            request.environ["wsgi.input_terminated"] = True
         if self.route.body_kind == UPLOAD:
             return None  # read by the route through request.files
         mimetype = request.mimetype or ""
@@ -131,6 +137,27 @@ class ApiRoute(HttpRequestHandler):
 
     def response_from_exception(self, exc):  # nameko calls this for worker failures too
         return problem_response(exc, "unknown")
+
+
+DRAIN_LIMIT_BYTES = 64 * 1024 * 1024
+
+
+def drain_body(request, limit: int = DRAIN_LIMIT_BYTES) -> None:
+    """Read and discard what is left of a refused body (up to ``limit`` bytes), so a client
+    that sends it whole and then reads gets the 413 problem, not a reset connection (the
+    connection would otherwise be closed while its body is still arriving)."""
+    stream = request.environ.get("wsgi.input")
+    if stream is None:
+        return
+    left = limit
+    try:
+        while left > 0:
+            chunk = stream.read(min(64 * 1024, left))
+            if not chunk:
+                return
+            left -= len(chunk)
+    except (OSError, ValueError):
+        return
 
 
 def json_default(value):

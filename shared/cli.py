@@ -4,8 +4,10 @@
 - ``skillmaster-topology``: declare every event subscriber's durable queue, then exit.
 - ``skillmaster-ping NAME``: exit 0 if NAME answers (health checks).
 - ``skillmaster-run``: the whole system on this machine (``make run``): checks RabbitMQ,
-  starts every service and the gateway as child processes, seeds demo data, prints the
-  URL and the demo logins, and stops everything on Ctrl-C.
+  starts the embedded store (unless ``MONGO_URI`` is set), every service and the gateway as
+  child processes under a supervisor (shared/supervise.py: a process that dies is started
+  again), seeds demo data, prints the URL and the demo logins, and stops everything in
+  order on Ctrl-C.
 
 Services are loaded by the dotted paths in config ``SERVICES``, as ``nameko run`` does.
 eventlet's monkey patch is applied before anything that opens sockets is imported.
@@ -105,8 +107,13 @@ def run_service(argv=None) -> int:
     config = _config(args.config)
     setup_logging(config.get("LOG_LEVEL", "INFO"))
     _wait_for_broker(config["AMQP_URI"], 60)
-    classes = _service_classes(config)
-    declare(config["AMQP_URI"], classes.values())  # no publish can outrun a subscriber's queue
+    if os.environ.get("SKILLMASTER_TOPOLOGY_DECLARED"):
+        # under `make run`, whose topology step declared every queue before any service
+        # started: load only this service (a restart after a crash is seconds faster)
+        classes = _service_classes(config, [args.name])
+    else:
+        classes = _service_classes(config)
+        declare(config["AMQP_URI"], classes.values())  # no publish can outrun a subscriber's queue
     runner = ServiceRunner(config)
     runner.add_service(classes[args.name])
 
@@ -188,6 +195,7 @@ def run_all(argv=None) -> int:
     parser.add_argument("--config")
     parser.add_argument("--no-demo", action="store_true", help="do not seed demo users")
     args = parser.parse_args(argv)
+    from shared.supervise import EmbeddedStore, Supervisor
     env = dict(os.environ)
     if not args.no_demo:
         env.setdefault("DEMO_MODE", "true")
@@ -202,43 +210,58 @@ def run_all(argv=None) -> int:
     code = subprocess.run([sys.executable, "-m", "shared.cli", "topology"], env=env).returncode
     if code:
         return code
-    if not config.get("MONGO_URI"):
-        print("MONGO_URI is not set: every service keeps its data in memory (embedded store); "
-              "it is lost when you stop. Set MONGO_URI=mongodb://… to keep it.")
-    children = {}
-    for name in config["SERVICES"]:   # the gateway last (it is last in SERVICES)
-        # children ignore SIGINT: the parent stops them in order with SIGTERM
-        children[name] = subprocess.Popen([sys.executable, "-m", "shared.cli", "service", name], env=env,
-                                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    env["SKILLMASTER_TOPOLOGY_DECLARED"] = "1"
+    data_dir = os.path.abspath(config.get("DATA_DIR") or ".data")
+    os.makedirs(os.path.join(data_dir, "run"), exist_ok=True)
+    env["RUN_STATE_FILE"] = os.path.join(data_dir, "run", "processes.json")
+    supervisor = Supervisor(env["RUN_STATE_FILE"])
+    order = []
     url = f"http://127.0.0.1:{config['GATEWAY_PORT']}"
     try:
-        if _wait_ready(url, children, 90):
-            _print_welcome(url, demo=env.get("DEMO_MODE", "").lower() in ("1", "true", "yes", "on"))
-        else:
-            print(f"the system did not become ready in 90 s; see {url}/readyz and the logs above")
-        while all(p.poll() is None for p in children.values()):
-            time.sleep(0.5)
-        dead = [n for n, p in children.items() if p.poll() is not None]
-        print(f"stopped unexpectedly: {', '.join(dead)}; stopping the rest")
-        return 1
+        if not config.get("MONGO_URI"):
+            store = EmbeddedStore(data_dir, int(config.get("STORE_PORT") or 0))
+            child = supervisor.add("store", store.argv(), env)
+            order.append("store")
+            store.wait_ready(child.process)
+            env["MONGO_URI"] = store.uri
+            print(f"embedded store (SecantusDB, MongoDB wire protocol) on 127.0.0.1:{store.port}, "
+                  f"data in {store.path} (kept across runs; `make clean-data` empties it)")
+        for name in config["SERVICES"]:   # the gateway last (it is last in SERVICES)
+            supervisor.add(name, [sys.executable, "-m", "shared.cli", "service", name], env)
+            order.append(name)
+        if not _wait_ready(url, supervisor, 90):
+            dead = supervisor.dead()
+            print("the system did not become ready"
+                  + (f": {', '.join(dead)} stopped at start-up (see its message above)" if dead
+                     else f" in 90 s; see {url}/readyz and the logs above"))
+            return 1
+        _print_welcome(url, demo=env.get("DEMO_MODE", "").lower() in ("1", "true", "yes", "on"))
+        while True:
+            supervisor.tick()
+            time.sleep(0.2)
     except KeyboardInterrupt:
         print("\nstopping …")
         return 0
     finally:
-        _stop_all(children)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not cut the stop short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        # the gateway first (no new requests), then the services, the store last
+        supervisor.stop_all([["gateway"], [n for n in order if n not in ("gateway", "store")], ["store"]])
 
 
 def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def _wait_ready(url: str, children: dict, seconds: float) -> bool:
+def _wait_ready(url: str, supervisor, seconds: float) -> bool:
+    """Until /readyz says ready; False at once if a process stops while starting (a bad
+    setting is reported by that process and is not retried)."""
     import json
     import urllib.error
     import urllib.request
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if any(p.poll() is not None for p in children.values()):
+        if supervisor.dead():
             return False
         try:
             with urllib.request.urlopen(f"{url}/readyz", timeout=3) as resp:
@@ -246,20 +269,8 @@ def _wait_ready(url: str, children: dict, seconds: float) -> bool:
                     return True
         except (urllib.error.URLError, OSError, ValueError):
             pass
-        time.sleep(1)
+        time.sleep(0.5)
     return False
-
-
-def _stop_all(children: dict) -> None:
-    for p in reversed(list(children.values())):  # the gateway first
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for p in children.values():
-        try:
-            p.wait(max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            p.kill()
 
 
 def _print_welcome(url: str, demo: bool) -> None:

@@ -24,6 +24,9 @@ ENV_KEYS: dict[str, Any] = {
     "RABBIT_API_URI": str,
     "MONGO_URI": str,
     "MONGO_DB_PREFIX": str,
+    "DATA_DIR": str,        # make run: the embedded store's data and the run's state live here
+    "STORE_PORT": int,      # make run: the embedded store's port (0: a free one)
+    "RUN_STATE_FILE": str,  # set by make run: the supervisor's process counts, shown by /readyz
     "GATEWAY_HOST": str,
     "GATEWAY_PORT": int,
     "JWT_SECRET": str,

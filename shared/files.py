@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as _dt
 import hashlib
 import io
 import re
@@ -135,6 +136,26 @@ def excel_text(value: Any) -> str:
     return s
 
 
+def cell_text(value: Any, *, unquote: bool = False) -> str:
+    """A read cell as text: whole floats as integers, dates as ISO dates, text stripped, except
+    text starting with = + - @ (or tab / CR), kept exactly as typed. ``unquote`` drops the
+    leading ``'`` that ``excel_text`` put in front of such text on export."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, _dt.datetime):
+        value = value.date()
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if not isinstance(value, str):
+        return str(value)
+    if unquote:
+        text = value.strip()
+        return text[1:] if text.startswith("'") else text
+    return value if value.startswith(FORMULA_TRIGGERS) else value.strip()
+
+
 def excel_value(value: Any) -> Any:
     """``excel_text`` for text; numbers, dates and None pass unchanged."""
     return excel_text(value) if isinstance(value, str) else value
@@ -170,15 +191,19 @@ def open_workbook(content: bytes, bounds: WorkbookBounds = WorkbookBounds(), wha
             if total > bounds.max_unpacked_bytes:
                 raise WorkbookProblem(f"the {what} unpacks to more than {bounds.max_unpacked_bytes // MB} MB",
                                       errors={what: f"unpacks to {total} bytes"})
+            sheets = _sheet_names_by_part(zf)
             for info in infos:
                 if info.compress_size and info.file_size / info.compress_size > bounds.max_ratio:
                     raise WorkbookProblem(f"the {what}'s part {info.filename} inflates more than "
                                           f"{bounds.max_ratio}×", errors={what: "zip inflation bound"})
                 if info.filename.endswith((".xml", ".rels", ".vml")):
-                    head = zf.read(info)[:4096].upper()
-                    if any(t in head for t in _XML_TRICKS):
-                        raise WorkbookProblem(f"the {what}'s part {info.filename} declares a DOCTYPE or "
-                                              "entities; such workbooks are refused", errors={what: "XML DOCTYPE"})
+                    with zf.open(info) as part:
+                        head = part.read(4096)
+                        if any(t in head.upper() for t in _XML_TRICKS):
+                            raise WorkbookProblem(f"the {what}'s part {info.filename} declares a DOCTYPE or "
+                                                  "entities; such workbooks are refused", errors={what: "XML DOCTYPE"})
+                        if info.filename in sheets:
+                            _check_row_count(part, head, sheets[info.filename], bounds)
         from openpyxl import load_workbook
         return load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (WorkbookProblem, PayloadTooLarge, UnsupportedMediaType):
@@ -186,6 +211,42 @@ def open_workbook(content: bytes, bounds: WorkbookBounds = WorkbookBounds(), wha
     except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException, XML errors…
         raise WorkbookProblem(f"not a readable .xlsx {what}: {exc.__class__.__name__}",
                               errors={what: "not a readable .xlsx"})
+
+
+def _sheet_names_by_part(zf: zipfile.ZipFile) -> dict[str, str]:
+    """{zip part: sheet name} from xl/workbook.xml and its relationships (small parts)."""
+    try:
+        workbook = zf.read("xl/workbook.xml").decode("utf-8", "replace")
+        rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    except KeyError:
+        return {}
+    targets = {}
+    for rel in re.findall(r"<Relationship\b[^>]*>", rels):
+        rid, target = re.search(r'\bId="([^"]+)"', rel), re.search(r'\bTarget="([^"]+)"', rel)
+        if rid and target:
+            path = target.group(1)
+            targets[rid.group(1)] = path.lstrip("/") if path.startswith("/") else f"xl/{path}"
+    names = {}
+    for sheet in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", workbook):
+        name, rid = re.search(r'\bname="([^"]*)"', sheet), re.search(r'\br:id="([^"]+)"', sheet)
+        if name and rid and rid.group(1) in targets:
+            names[targets[rid.group(1)]] = name.group(1)
+    return names
+
+
+def _check_row_count(part, head: bytes, sheet: str, bounds: WorkbookBounds) -> None:
+    """Count a sheet's ``<row`` elements while inflating it (C-speed, no XML parsing), before any
+    XML parser sees it: a sheet past the row bound is refused at once, whatever its (possibly
+    absent or false) ``<dimension>`` says, so openpyxl never scans a huge sheet."""
+    rows, tail, chunk = 0, b"", head
+    while chunk:
+        rows += (tail + chunk).count(b"<row ") + (tail + chunk).count(b"<row>") \
+            - tail.count(b"<row ") - tail.count(b"<row>")
+        if rows > bounds.max_rows:
+            raise WorkbookProblem(f"sheet {sheet!r} has more than {bounds.max_rows} rows",
+                                  errors={sheet: f"at most {bounds.max_rows} rows"})
+        tail = chunk[-5:]
+        chunk = part.read(256 * 1024)
 
 
 def bounded_rows(ws, bounds: WorkbookBounds = WorkbookBounds(), *, min_row: int = 1,

@@ -4,6 +4,7 @@ Run through ``make test`` (``nameko test``, which applies eventlet's monkey patc
 """
 from __future__ import annotations
 
+import os
 import socket
 from urllib.parse import quote
 
@@ -12,6 +13,7 @@ import requests
 
 from shared.config import load_config, service_names
 from shared.principal import Principal
+from tests.support.wire_store import WireStore, unique_prefix
 
 SERVICE_PATHS = load_config(environ={})["SERVICES"]      # config SERVICES: name -> module:Class
 SERVICE_NAMES = tuple(service_names(load_config(environ={})))  # the services behind the gateway
@@ -23,10 +25,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def wire_store():
+    """One MongoDB-wire server for the session (or the one TEST_MONGO_URI names)."""
+    if os.environ.get("TEST_MONGO_URI", "").startswith("mongodb"):
+        yield os.environ["TEST_MONGO_URI"]
+        return
+    store = WireStore()
+    os.environ["TEST_MONGO_URI"] = store.uri
+    try:
+        yield store.uri
+    finally:
+        del os.environ["TEST_MONGO_URI"]
+        store.stop()
+
+
 def make_config(amqp_uri: str, **overrides) -> dict:
+    """Config for services under test: the session's wire store, database names of their own."""
     config = load_config(environ={})
     config.update({
-        "AMQP_URI": amqp_uri, "MONGO_URI": "", "DEMO_MODE": True, "PASSWORD_HASH_FAST": True,
+        "AMQP_URI": amqp_uri, "MONGO_URI": os.environ.get("TEST_MONGO_URI", ""),
+        "MONGO_DB_PREFIX": unique_prefix(), "DEMO_MODE": True, "PASSWORD_HASH_FAST": True,
         "OUTBOX_POLL_SECONDS": 0.2, "EVENT_RETRY_BASE_SECONDS": 0.2, "RPC_TIMEOUT_SECONDS": 5,
         "LOG_LEVEL": "WARNING",
     })

@@ -9,6 +9,7 @@ from kombu import Connection
 from gateway.openapi import build_spec
 from gateway.routing import RouteGroup, route
 from shared.config import service_names
+from shared.supervise import run_processes
 
 try:
     VERSION = version("skillmaster")
@@ -58,6 +59,9 @@ class HealthRoutes(RouteGroup):
         report["status"] = "ready" if ready else "not ready"
         if down:
             report["unavailable"] = down
+        processes = run_processes(self.config.get("RUN_STATE_FILE"))
+        if processes is not None:  # under make run: each process's restarts (shared/supervise.py)
+            report["processes"] = processes
         return (200 if ready else 503), report
 
     @route("GET", "/api/v1/openapi.json", public=True, summary="This API's OpenAPI 3 document", tags=["health"])

@@ -10,9 +10,9 @@ BONUS_FEN = 200_000 * YUAN   # R-21 bonus after an excellent assessment
 MAX_AMOUNT_FEN = 10 ** 12    # 10 billion CNY: a sanity bound that keeps sums far inside int64
 
 # kinds
-GRANT, BONUS, MATCHING, EXPENDITURE, REVERSAL, CLAWBACK = (
-    "grant", "bonus", "matching", "expenditure", "reversal", "clawback")
-KINDS = (GRANT, BONUS, MATCHING, EXPENDITURE, REVERSAL, CLAWBACK)
+GRANT, BONUS, MATCHING, EXPENDITURE, REVERSAL, CLAWBACK, REPAYMENT = (
+    "grant", "bonus", "matching", "expenditure", "reversal", "clawback", "repayment")
+KINDS = (GRANT, BONUS, MATCHING, EXPENDITURE, REVERSAL, CLAWBACK, REPAYMENT)
 
 # sources of money coming in
 SOURCE_CITY_GRANT, SOURCE_CITY_BONUS, SOURCE_MATCHING = "city_grant", "city_bonus", "matching"

@@ -9,7 +9,7 @@ from services.ledger.contract import CATEGORIES, CATEGORY_LABELS, FUNDINGS, KIND
 from shared.schemas import StrictSchema, page_of
 
 ENTRY_KINDS = tuple(KINDS)  # for the gateway's filter
-USER_KINDS = ("matching", "expenditure", "reversal")   # what a unit books; the rest come from events
+USER_KINDS = ("matching", "expenditure", "reversal", "repayment")   # what a unit books; the rest come from events
 
 
 class Fen(fields.Integer):
@@ -44,8 +44,9 @@ class FixedAssetSchema(StrictSchema):
 class EntryRequestSchema(StrictSchema):
     """A unit's booking: matching funds put in (R-23), spending (R-22), or a correction (R-24)."""
     kind = fields.String(required=True, validate=validate.OneOf(USER_KINDS),
-                         metadata={"description": "matching (配套资金入账), expenditure (支出) or reversal (冲正)"})
-    amount_fen = Fen(metadata={"description": "integer fen > 0; matching and expenditure"})
+                         metadata={"description": "matching (配套资金入账), expenditure (支出), reversal (冲正) or "
+                                                  "repayment (撤销后单位补缴应退资金, R-20)"})
+    amount_fen = Fen(metadata={"description": "integer fen > 0; matching, expenditure and repayment"})
     category = fields.String(validate=validate.OneOf(CATEGORIES), metadata={
         "description": "expenditure: " + ", ".join(f"{c} ({CATEGORY_LABELS[c]})" for c in CATEGORIES)})
     funding = fields.String(validate=validate.OneOf(FUNDINGS), metadata={
@@ -65,9 +66,10 @@ class EntryRequestSchema(StrictSchema):
         "expenditure": {"kind", "amount_fen", "category", "funding", "fixed_asset", "special_equipment",
                         "unit_price_fen", "memo"},
         "reversal": {"kind", "reverses", "memo"},
+        "repayment": {"kind", "amount_fen", "memo"},
     }
     _REQUIRED = {"matching": ("amount_fen",), "expenditure": ("amount_fen", "category", "funding"),
-                 "reversal": ("reverses",)}
+                 "reversal": ("reverses",), "repayment": ("amount_fen",)}
 
     @validates_schema
     def _per_kind(self, data, **kwargs):

@@ -46,7 +46,7 @@ from services.ledger.domain import (AccountState, AlreadyBooked, FixedAssetThres
                                     bonus_entry, bonus_key, clawback_entry, clawback_key,
                                     cycle_compliance, differences, expenditure_entry, grant_entry,
                                     grant_key, matching_entry, next_booking_time, rebuild_projection,
-                                    reconcile, reconcile_projections, reversal_entry,
+                                    reconcile, reconcile_projections, repayment_entry, reversal_entry,
                                     state_from_projection, year_bounds)
 from services.ledger.domain.journal import as_entry
 from services.ledger.domain.projection import DERIVED_FIELDS, years_of
@@ -254,8 +254,12 @@ class Ledger:
             def build(s):
                 return reversal_entry(s, req["reverses"], booked_at=next_booking_time(s, now),
                                       idempotency_key=key, caused_by=caused, reason=req.get("memo", ""))
+        elif kind == "repayment":
+            def build(s):
+                return repayment_entry(s, amount_fen=req["amount_fen"], booked_at=next_booking_time(s, now),
+                                       idempotency_key=key, caused_by=caused, memo=req.get("memo", ""))
         else:  # the schema allows no other kind
-            raise ValidationFailed("unknown kind", errors={"kind": "matching, expenditure or reversal"})
+            raise ValidationFailed("unknown kind", errors={"kind": "matching, expenditure, reversal or repayment"})
         entry, created = self.book(studio_id, build, key, full=(kind == "reversal"))
         reversed_by = {}
         if not created:

@@ -1,6 +1,9 @@
 """Registry-only DependencyProviders."""
 import logging
+
+import eventlet
 from argon2 import PasswordHasher
+from eventlet import tpool
 from nameko.extensions import DependencyProvider
 
 from services.registry.demo import seed_demo
@@ -13,14 +16,26 @@ from shared.storage import container_db
 log = logging.getLogger("skillmaster.registry")
 
 
+class OffHubPasswordHasher(PasswordHasher):
+    """argon2id whose hashing and checking run in eventlet's thread pool (the C code releases
+    the GIL): a login costs ~50 ms of CPU and 64 MiB, and on the hub it would stall every
+    other request of the service meanwhile."""
+
+    def hash(self, password, *args, **kwargs):
+        return tpool.execute(super().hash, password, *args, **kwargs)
+
+    def verify(self, hash, password):
+        return tpool.execute(super().verify, hash, password)
+
+
 class Passwords(DependencyProvider):
     """The password hasher (argon2id). ``PASSWORD_HASH_FAST`` lowers its cost for tests only."""
 
     def setup(self):
         if self.container.config.get("PASSWORD_HASH_FAST"):
-            self.hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+            self.hasher = OffHubPasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
         else:
-            self.hasher = PasswordHasher()
+            self.hasher = OffHubPasswordHasher()
 
     def get_dependency(self, worker_ctx):
         return self.hasher
@@ -28,12 +43,23 @@ class Passwords(DependencyProvider):
 
 class DirectorySeed(DependencyProvider):
     """At start: the reference tenants always; demo units and users in DEMO_MODE; and the
-    first admin from ``BOOTSTRAP_ADMIN_PASSWORD`` if set. All idempotent upserts."""
+    first admin from ``BOOTSTRAP_ADMIN_PASSWORD`` if set. All idempotent upserts.
 
-    def start(self):
+    Done in ``setup()``, which every extension finishes before any entry point starts: the
+    service answers ``ping`` (and ``/readyz`` says ready) only once the demo users exist."""
+
+    def setup(self):
         config = self.container.config
         db = container_db(self.container)
-        hasher = next(d for d in self.container.dependencies if isinstance(d, Passwords)).hasher
+        providers = [d for d in self.container.dependencies if isinstance(d, Passwords)]
+        waited = 0.0
+        while db is None or not all(hasattr(p, "hasher") for p in providers):
+            if waited > 60:
+                raise RuntimeError("the store or the password hasher did not set up in 60 s")
+            eventlet.sleep(0.05)  # the store's and the hasher's setup run alongside this one
+            waited += 0.05
+            db = container_db(self.container)
+        hasher = providers[0].hasher
         upsert_reference(db, reference_tenants())
         if config.get("DEMO_MODE"):
             seed_demo(db, hasher)

@@ -10,13 +10,18 @@ from shared.errors import ServiceUnavailable
 from tests.conftest import make_config, service_classes
 
 
-@pytest.fixture
-def partial_system(rabbit_config, runner_factory):
-    """Only the gateway and the registry; a short RPC timeout."""
-    config = make_config(rabbit_config["AMQP_URI"], RPC_TIMEOUT_SECONDS=1, READY_PING_TIMEOUT_SECONDS=0.5)
+def gateway_and_registry(rabbit_config, runner_factory, **overrides):
+    """Only the gateway and the registry running, on the test's vhost."""
+    config = make_config(rabbit_config["AMQP_URI"], **overrides)
     runner = runner_factory(config, *service_classes("gateway", "registry"))
     runner.start()
     return config, runner
+
+
+@pytest.fixture
+def partial_system(rabbit_config, runner_factory):
+    """Only the gateway and the registry; a short RPC timeout."""
+    return gateway_and_registry(rabbit_config, runner_factory, RPC_TIMEOUT_SECONDS=1, READY_PING_TIMEOUT_SECONDS=0.5)
 
 
 def base(config):

@@ -33,9 +33,8 @@ wait_for = partial(wait, timeout=60.0, interval=0.25, ignore=(Exception,))
 
 @pytest.fixture
 def cfg(rabbit_config):
-    # named in-memory stores: a stopped or killed ledger container restarts on its data
-    return make_config(rabbit_config["AMQP_URI"], MONGO_URI=f"memory://d2g-{random.random()}",
-                       OUTBOX_POLL_SECONDS=0.2, EVENT_RETRY_BASE_SECONDS=0.2, EVENT_RETRY_LIMIT=3)
+    # the session's wire store, databases of this test's own: a killed ledger container restarts on its data
+    return make_config(rabbit_config["AMQP_URI"], OUTBOX_POLL_SECONDS=0.2, EVENT_RETRY_BASE_SECONDS=0.2, EVENT_RETRY_LIMIT=3)
 
 
 def grants(ledger_container) -> list[str]:

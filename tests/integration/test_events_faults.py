@@ -32,8 +32,7 @@ def call(cfg, service, method, *args, **kwargs):
 
 @pytest.fixture
 def cfg(rabbit_config):
-    return make_config(rabbit_config["AMQP_URI"], MONGO_URI=f"memory://faults-{random.random()}",
-                       OUTBOX_POLL_SECONDS=0.2, EVENT_RETRY_BASE_SECONDS=0.2)
+    return make_config(rabbit_config["AMQP_URI"], OUTBOX_POLL_SECONDS=0.2, EVENT_RETRY_BASE_SECONDS=0.2)
 
 
 def test_a_burst_of_200_survives_the_broker_dropping_every_connection(cfg, container_factory):

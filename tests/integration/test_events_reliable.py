@@ -1,6 +1,5 @@
 """The event mechanism every service uses (issue #10) over the real broker: outbox, declared
 queues, inbox, retries and the dead-letter store — with faults injected, counted and printed."""
-import random
 
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -15,9 +14,8 @@ from tests.support.waiting import holds_for, wait_for
 
 @pytest.fixture
 def cfg(rabbit_config):
-    # one named in-memory store per test: a stopped and restarted service keeps its data
-    return make_config(rabbit_config["AMQP_URI"], MONGO_URI=f"memory://events-{random.random()}",
-                       EVENT_RETRY_LIMIT=3, EVENT_RETRY_BASE_SECONDS=0.1, OUTBOX_POLL_SECONDS=0.2)
+    # the session's wire store, databases of this test's own: a restarted service keeps its data
+    return make_config(rabbit_config["AMQP_URI"], EVENT_RETRY_LIMIT=3, EVENT_RETRY_BASE_SECONDS=0.1, OUTBOX_POLL_SECONDS=0.2)
 
 
 def rpc(cfg):

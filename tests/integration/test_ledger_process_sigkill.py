@@ -1,10 +1,7 @@
 """The ledger's worker *process* killed with SIGKILL in the middle of a burst of designations
 (issue #10): after a restart every designation has exactly one grant — nothing lost, nothing
-twice. The store has to outlive the process, so this runs against a real MongoDB
-(``TEST_MONGO_URI=mongodb://…``, as in docker-compose); the embedded stand-in lives inside the
-killed process. The same redelivery-then-dedupe path is proven on the embedded store by
-``test_a_ledger_killed_between_its_write_and_its_ack_applies_the_event_once`` (the container
-killed before its ack)."""
+twice. The store outlives the process: the session's MongoDB-wire store (tests/support/
+wire_store.py), or the server ``TEST_MONGO_URI=mongodb://…`` names."""
 import os
 import random
 import signal
@@ -20,22 +17,21 @@ from shared.topology import declare_topology
 from tests.conftest import make_config
 from tests.support.waiting import holds_for, wait_for
 
-MONGO = os.environ.get("TEST_MONGO_URI", "")
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(
-    not MONGO.startswith("mongodb"),
-    reason="needs a real MongoDB (TEST_MONGO_URI=mongodb://…): the embedded store dies with a SIGKILLed process")]
+pytestmark = [pytest.mark.slow]
 
 SEED = int(os.environ.get("FAULT_SEED", random.randrange(1 << 30)))
 
 
 def ledger_process(cfg):
-    env = {**os.environ, "AMQP_URI": cfg["AMQP_URI"], "MONGO_URI": MONGO, "MONGO_DB_PREFIX": cfg["MONGO_DB_PREFIX"],
+    env = {**os.environ, "AMQP_URI": cfg["AMQP_URI"], "MONGO_URI": cfg["MONGO_URI"], "MONGO_DB_PREFIX": cfg["MONGO_DB_PREFIX"],
            "LOG_LEVEL": "WARNING"}
     return subprocess.Popen([sys.executable, "-m", "shared.cli", "service", "ledger"], env=env)
 
 
-def test_ledger_process_sigkilled_mid_burst_books_every_grant_exactly_once(rabbit_config, container_factory):
+def test_ledger_process_sigkilled_mid_burst_books_every_grant_exactly_once(rabbit_config, container_factory,
+                                                                            wire_store):
     from pymongo import MongoClient
+    MONGO = wire_store
     rng = random.Random(SEED)
     prefix = f"sigkill{rng.randrange(1 << 30)}"
     cfg = make_config(rabbit_config["AMQP_URI"], MONGO_URI=MONGO, MONGO_DB_PREFIX=prefix)

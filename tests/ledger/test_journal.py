@@ -16,7 +16,7 @@ from services.ledger.domain import (ACCOUNTS, BONUS_FEN, GRANT_FEN, AccountClose
                                     Posting, UnknownEntry, apply, bonus_entry, clawback_entry,
                                     cycle_compliance, expenditure_entry, fold, fold_before,
                                     grant_entry, grant_key, matching_entry, next_booking_time,
-                                    reversal_entry)
+                                    repayment_entry, reversal_entry)
 
 SH = ZoneInfo("Asia/Shanghai")
 T = datetime(2024, 3, 1, 9, 0, tzinfo=SH)
@@ -65,6 +65,9 @@ class Book:
 
     def clawback(self, **kw):
         return self.add(clawback_entry(self.state, **{**self._next(), "caused_by": {"event_id": "ev-rev"}, **kw}))
+
+    def repay(self, amount, **kw):
+        return self.add(repayment_entry(self.state, amount_fen=amount, **{**self._next(), "caused_by": USER, **kw}))
 
 
 @pytest.fixture
@@ -413,6 +416,29 @@ def test_r20_reversing_the_clawback_reopens_the_account(book):
     assert not s.revoked and s.city_unspent_fen == before.city_unspent_fen and s.owed_by_unit_fen == 0
     assert s.clawed_back_fen == 0
     book.spend(10)
+
+
+def test_r20_repayments_bring_what_the_unit_owes_to_zero_and_then_the_clawback_stays(book):
+    book.spend(8_000_000, fixed_asset=FA)
+    c = book.clawback()
+    r = book.repay(3_000_000)
+    assert {p.account: p.amount_fen for p in r.postings} == {"payable:city_clawback": 3_000_000,
+                                                             "funding:unit_repayment": -3_000_000}
+    assert book.state.owed_by_unit_fen == 5_000_000
+    with pytest.raises(LedgerRuleViolation) as exc:
+        book.repay(5_000_001)
+    assert exc.value.rule == "R-20"
+    book.repay(5_000_000)
+    assert book.state.owed_by_unit_fen == 0 and book.state.revoked
+    with pytest.raises(LedgerConflict):
+        book.reverse(c.entry_id, reason="撤销决定被撤回")  # repaid money would be owed back: refused
+    assert fold(book.entries).owed_by_unit_fen == 0
+
+
+def test_r20_a_repayment_needs_a_clawback(book):
+    with pytest.raises(LedgerConflict) as exc:
+        book.repay(1)
+    assert exc.value.rule == "R-20"
 
 
 # ---------------------------------------------------------------- compliance

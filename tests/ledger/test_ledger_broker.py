@@ -31,8 +31,7 @@ BUREAU = Principal("demo-bureau", "city_bureau")
 
 @pytest.fixture
 def cfg(rabbit_config):
-    return make_config(rabbit_config["AMQP_URI"], MONGO_URI=f"memory://ledger-broker-{uuid.uuid4().hex}",
-                       EVENT_RETRY_BASE_SECONDS=0.1, OUTBOX_POLL_SECONDS=0.1)
+    return make_config(rabbit_config["AMQP_URI"], EVENT_RETRY_BASE_SECONDS=0.1, OUTBOX_POLL_SECONDS=0.1)
 
 
 @pytest.fixture

@@ -475,3 +475,28 @@ def test_R22_a_lagging_projection_never_refuses_money_the_journal_holds(opened):
     out = book(opened, UNIT_A, "S-A", spend(500_000, funding="matching", unit_price_fen=10_000))
     assert out["created"] and out["entry"]["seq"] == 3
     assert opened.finance.verify_account("S-A")["ok"]
+
+
+def test_R20_a_revoked_account_takes_the_units_repayment_of_what_it_owes_until_it_is_zero(opened):
+    """issue 14: the clawback leaves the spent part owed; only the repayment of it is still booked."""
+    book(opened, UNIT_A, "S-A", spend(9_000_000, unit_price_fen=50_000))
+    assert opened.system.on_studio_revoked(revoked("S-A")) == "applied"
+    with pytest.raises(RuleViolation) as too_much:
+        book(opened, UNIT_A, "S-A", {"kind": "repayment", "amount_fen": 9_000_001})
+    assert too_much.value.rule == "R-20"
+    book(opened, UNIT_A, "S-A", {"kind": "repayment", "amount_fen": 4_000_000, "memo": "第一笔补缴"}, key="r1")
+    book(opened, UNIT_A, "S-A", {"kind": "repayment", "amount_fen": 4_000_000, "memo": "第一笔补缴"}, key="r1")
+    assert opened.finance.get_account("S-A")["owed_by_unit_fen"] == 5_000_000   # the replay booked nothing
+    book(opened, UNIT_A, "S-A", {"kind": "repayment", "amount_fen": 5_000_000}, key="r2")
+    account = opened.finance.get_account("S-A")
+    assert account["owed_by_unit_fen"] == 0 and account["revoked"]
+    with pytest.raises(Conflict):
+        book(opened, UNIT_A, "S-A", matching(100))                              # still closed for the rest
+    with pytest.raises(RuleViolation):
+        book(opened, UNIT_A, "S-A", {"kind": "repayment", "amount_fen": 1}, key="r3")
+
+
+def test_R20_nothing_is_repaid_on_an_account_that_was_not_clawed_back(opened):
+    with pytest.raises(Conflict) as err:
+        book(opened, UNIT_A, "S-A", {"kind": "repayment", "amount_fen": 100})
+    assert err.value.rule == "R-20"

@@ -753,3 +753,14 @@ def test_a_refused_designation_releases_the_application(h):
     doc = h.db[APPLICATIONS].find_one({"_id": second["id"]})
     assert doc["status"] == "in_notice" and "_designating" not in doc
     h.as_(CENTER).add_objection(second["id"], {"summary": "可以再记录异议", "received_on": "2026-03-06"})
+
+
+def test_R9_get_and_put_of_a_calendar_year_mean_the_same_days(h):
+    """issue 14: GET listed only weekday holidays while PUT takes the whole period."""
+    from_package = h.as_(ADMIN).get_calendar_year(2026)
+    assert from_package["origin"] == "package"
+    national_day = [d for d in from_package["holidays"] if d.startswith("2026-10-0")]
+    assert national_day == [f"2026-10-0{d}" for d in range(1, 8)]  # 10-03/04 are a weekend inside the period
+    entered = h.as_(ADMIN).put_calendar_year(2026, {"holidays": from_package["holidays"],
+                                                    "workdays": from_package["workdays"]})
+    assert (entered["holidays"], entered["workdays"]) == (from_package["holidays"], from_package["workdays"])

@@ -7,7 +7,7 @@ Modules
                    ``to_json`` / ``from_document``), constants (``GRANT_FEN``, ``BONUS_FEN``,
                    ``CATEGORIES`` …), recommended idempotency keys (``grant_key`` …)
 ``booking``        the builders that enforce the rules: ``grant_entry``, ``bonus_entry``,
-                   ``matching_entry``, ``expenditure_entry``, ``reversal_entry``,
+                   ``matching_entry``, ``expenditure_entry``, ``reversal_entry``, ``repayment_entry``,
                    ``clawback_entry``; ``FixedAssetThresholds``; ``next_booking_time``
 ``balances``       ``AccountState``, ``fold``, ``apply``, ``fold_before``, ``figures``
 ``compliance``     ``cycle_compliance`` (R-22, R-23 per studio and cycle)
@@ -39,7 +39,7 @@ Event handlers do the same with the natural keys ``grant_key(studio_id)``,
 from .balances import AccountState, Cycle, FixedAssetRow, apply, figures, fold, fold_before, format_bp, ratio_bp
 from .booking import (DEFAULT_THRESHOLDS, FixedAssetThresholds, bonus_entry, clawback_entry,
                       expenditure_entry, grant_entry, matching_entry, next_booking_time,
-                      reversal_entry)
+                      repayment_entry, reversal_entry)
 from .compliance import compliance_summary, cycle_compliance
 from .errors import (AccountClosed, AlreadyBooked, AlreadyReversed, IdempotencyConflict,
                      LedgerConflict, LedgerError, LedgerIntegrityError, LedgerRuleViolation,
@@ -60,6 +60,6 @@ __all__ = [
     "clawback_entry", "clawback_key", "compliance_summary", "cycle_compliance", "excel_text",
     "expenditure_entry", "figures", "fold", "fold_before", "format_bp", "grant_entry", "grant_key",
     "matching_entry", "next_booking_time", "ratio_bp", "reconcile", "reconciliation_workbook",
-    "reversal_entry", "reconcile_projections", "year_bounds", "add_to_years", "advance_projection",
+    "repayment_entry", "reversal_entry", "reconcile_projections", "year_bounds", "add_to_years", "advance_projection",
     "differences", "projection_of", "rebuild_projection", "state_from_projection", "year_of",
 ]

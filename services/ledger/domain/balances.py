@@ -44,6 +44,7 @@ from .errors import LedgerIntegrityError
 from .journal import (BONUS, CASH_CITY, CASH_MATCHING, CATEGORIES, CLAWBACK, EXPENDITURE,
                       FUNDING_CITY, FUNDING_CITY_BONUS, FUNDING_CITY_CLAWBACK, FUNDING_CITY_GRANT,
                       FUNDING_MATCHING, FUNDING_MATCHING_ACC, FUNDINGS, GRANT, PAYABLE_CITY_CLAWBACK,
+                      REPAYMENT,
                       REVERSAL, SHANGHAI, JournalEntry, as_entry, expense_account)
 
 
@@ -274,8 +275,10 @@ def _apply_in_place(s: AccountState, e: JournalEntry) -> None:
         raise _integrity("its idempotency key was used by another entry", e)
 
     original = None
-    if s.revoked and not (e.kind == REVERSAL and e.reverses == s.clawback_entry_id):
+    if s.revoked and not (e.kind == REVERSAL and e.reverses == s.clawback_entry_id) and e.kind != REPAYMENT:
         raise _integrity("the account was clawed back; only the clawback can be reversed", e)
+    if e.kind == REPAYMENT and not s.revoked:
+        raise _integrity("a repayment settles what a clawback left owed: the account was not clawed back", e)
     if e.kind in (GRANT, BONUS):
         if e.cycle != s.cycle + 1 or (e.kind == GRANT) != (s.cycle == 0):
             raise _integrity(f"a {e.kind} must open cycle {s.cycle + 1}", e)
@@ -303,6 +306,8 @@ def _apply_in_place(s: AccountState, e: JournalEntry) -> None:
         new_bal[p.account] = new_bal.get(p.account, bal.get(p.account, 0)) + p.amount_fen
     if new_bal.get(CASH_CITY, 0) < 0 or new_bal.get(CASH_MATCHING, 0) < 0:
         raise _integrity("a cash account would go below zero", e)
+    if new_bal.get(PAYABLE_CITY_CLAWBACK, 0) > 0:
+        raise _integrity("more would be repaid than is owed", e)
     bal.update(new_bal)
     cb = dict(s.cycle_balances.get(e.cycle, {}))
     for p in e.postings:

@@ -11,6 +11,7 @@ caller inserts the entry's document, then may ``apply`` it).
                       unit_price_fen=None, thresholds=DEFAULT_THRESHOLDS, memo="")
     reversal_entry(state, original, *, booked_at, idempotency_key, caused_by, reason)
     clawback_entry(state, *, booked_at, idempotency_key, caused_by, memo="")
+    repayment_entry(state, *, amount_fen, booked_at, idempotency_key, caused_by, memo="")
     next_booking_time(state, now) -> datetime
 
 Every builder, in this order:
@@ -53,7 +54,11 @@ Rules
   clawback only the clawback itself can be reversed (revocation annulled), which reopens the
   account.
 * clawback (R-20): needs an open, not yet revoked account.  See ``clawback_entry``.
-* every kind but the clawback's reversal is refused after a clawback: ``AccountClosed`` (409 R-20).
+* repayment (R-20): only after a clawback, at most what the unit still owes
+  (``LedgerRuleViolation`` R-20 ``ledger.repayment_exceeds_owed``); the owed balance reaches
+  zero through repayments.  A clawback with repayments cannot be reversed.
+* every kind but the repayment and the clawback's reversal is refused after a clawback:
+  ``AccountClosed`` (409 R-20).
 """
 
 from __future__ import annotations
@@ -68,7 +73,7 @@ from .errors import (AccountClosed, AlreadyBooked, AlreadyReversed, IdempotencyC
 from .journal import (BONUS, BONUS_FEN, CASH_ACCOUNT, CASH_CITY, CASH_MATCHING, CATEGORIES,
                       CLAWBACK, EXPENDITURE, FUNDING_CITY, FUNDING_CITY_BONUS, FUNDING_CITY_CLAWBACK,
                       FUNDING_CITY_GRANT, FUNDING_MATCHING_ACC, FUNDINGS, GRANT, GRANT_FEN, MATCHING,
-                      PAYABLE_CITY_CLAWBACK, REVERSAL, SOURCE_CITY_BONUS, SOURCE_CITY_GRANT,
+                      FUNDING_UNIT_REPAYMENT, PAYABLE_CITY_CLAWBACK, REPAYMENT, REVERSAL, SOURCE_CITY_BONUS, SOURCE_CITY_GRANT,
                       SOURCE_MATCHING, JournalEntry, Posting, check_amount, check_caused_by,
                       check_fixed_asset, check_text, entry_id_for, expense_account,
                       normalize_datetime, request_hash)
@@ -312,6 +317,10 @@ def reversal_entry(state: AccountState, original: "str | JournalEntry", *, booke
                               rule="R-24", field="reverses", reversal_id=state.reversed_by[original_id])
     if state.revoked and orig.kind != CLAWBACK:
         raise AccountClosed("the account was clawed back: only the clawback itself can be reversed")
+    if orig.kind == CLAWBACK and any(e.kind == REPAYMENT for e in state.entries.values()):
+        raise LedgerConflict("the unit has repaid part of what the clawback left owed; a clawback with "
+                             "repayments cannot be reversed", rule="R-20", field="reverses",
+                             code="ledger.clawback_repaid")
     if orig.kind in (GRANT, BONUS):
         current = state.current_cycle
         if current is None or current.opened_by != orig.entry_id:
@@ -368,6 +377,27 @@ def clawback_entry(state: AccountState, *, booked_at: datetime, idempotency_key:
                                                                      (CASH_CITY, -returned),
                                                                      (PAYABLE_CITY_CLAWBACK, -owed))
                                  if amt != 0))
+
+
+def repayment_entry(state: AccountState, *, amount_fen: int, booked_at: datetime, idempotency_key: str,
+                    caused_by: Mapping, memo: str = "") -> JournalEntry:
+    """R-20: the unit pays back (part of) the clawed-back city money it had already spent."""
+    _require_open_ids(state)
+    ids = _ids(state)
+    memo = check_text(memo, "memo", allow_empty=True)
+    h, t, cb = _check_request(state, idempotency_key, {"kind": REPAYMENT, "studio_id": ids[0],
+                                                    "amount_fen": amount_fen, "memo": memo}, booked_at, caused_by)
+    if not state.revoked:
+        raise LedgerConflict("nothing is owed: the account was not clawed back", rule="R-20",
+                             code="ledger.nothing_owed")
+    owed = state.owed_by_unit_fen
+    if amount_fen > owed:
+        raise LedgerRuleViolation(f"the unit owes {owed} fen; a repayment of {amount_fen} fen is more",
+                                  rule="R-20", field="amount_fen", code="ledger.repayment_exceeds_owed")
+    return _entry(state, ids=ids, kind=REPAYMENT, amount_fen=amount_fen, booked_at=t, cycle=state.cycle,
+                  key=idempotency_key, req_hash=h, caused_by=cb, memo=memo,
+                  postings=(Posting(PAYABLE_CITY_CLAWBACK, amount_fen),
+                            Posting(FUNDING_UNIT_REPAYMENT, -amount_fen)))
 
 
 def _require_open_ids(state: AccountState) -> None:

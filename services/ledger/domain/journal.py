@@ -25,6 +25,8 @@ account                                 nature     balance means
                                                    money used (``city`` / ``matching``)
 ``payable:city_clawback``               liability  (credit) clawed-back city money that had
                                                    already been spent: the unit owes it
+``funding:unit_repayment``              funding    (credit) the unit's own money paid to the
+                                                   city to settle what it owes
 ======================================  =========  ===========================================
 
 Categories (R-22): ``equipment_facilities`` 设备设施, ``skill_rnd`` 技能研发,
@@ -45,6 +47,9 @@ Entries by kind (A = amount_fen)
 * ``clawback``    Dr funding:city_clawback C / Cr cash:city R / Cr payable:city_clawback O
                   with C = the current cycle's city funds, R = the unspent part returned,
                   O = C - R the spent part the unit owes (R-20)
+* ``repayment``   Dr payable:city_clawback A / Cr funding:unit_repayment A: the unit pays
+                  back (part of) what it owes after a clawback; the only kind booked on a
+                  clawed-back account, at most what is owed (R-20)
 * ``reversal``    the original's postings negated; ``reverses`` = original entry id (R-24)
 
 Document shape (``to_document()``; ``to_json()`` is the same with ISO-8601 strings)
@@ -92,7 +97,7 @@ from zoneinfo import ZoneInfo
 
 from services.ledger.contract import (  # noqa: F401  (the published vocabulary, used here and re-exported)
     BONUS, BONUS_FEN, CATEGORIES, CATEGORY_LABELS, CLAWBACK, EXPENDITURE, FUNDING_CITY, FUNDING_LABELS,
-    FUNDING_MATCHING, FUNDINGS, GRANT, GRANT_FEN, KINDS, MATCHING, MAX_AMOUNT_FEN, REVERSAL, SOURCE_CITY_BONUS,
+    FUNDING_MATCHING, FUNDINGS, GRANT, GRANT_FEN, KINDS, MATCHING, MAX_AMOUNT_FEN, REPAYMENT, REVERSAL, SOURCE_CITY_BONUS,
     SOURCE_CITY_GRANT, SOURCE_LABELS, SOURCE_MATCHING, SOURCES, YUAN)
 
 from .errors import LedgerIntegrityError, LedgerRuleViolation, LedgerValidationError
@@ -110,6 +115,7 @@ FUNDING_CITY_BONUS = "funding:city_bonus"
 FUNDING_MATCHING_ACC = "funding:matching"
 FUNDING_CITY_CLAWBACK = "funding:city_clawback"
 PAYABLE_CITY_CLAWBACK = "payable:city_clawback"
+FUNDING_UNIT_REPAYMENT = "funding:unit_repayment"
 CASH_ACCOUNT = {FUNDING_CITY: CASH_CITY, FUNDING_MATCHING: CASH_MATCHING}
 FUNDING_ACCOUNT = {SOURCE_CITY_GRANT: FUNDING_CITY_GRANT, SOURCE_CITY_BONUS: FUNDING_CITY_BONUS,
                    SOURCE_MATCHING: FUNDING_MATCHING_ACC}
@@ -121,7 +127,8 @@ def expense_account(category: str, funding: str) -> str:
 
 EXPENSE_ACCOUNTS = tuple(expense_account(c, f) for c in CATEGORIES for f in FUNDINGS)
 ACCOUNTS = (CASH_CITY, CASH_MATCHING, FUNDING_CITY_GRANT, FUNDING_CITY_BONUS,
-            FUNDING_MATCHING_ACC, FUNDING_CITY_CLAWBACK, PAYABLE_CITY_CLAWBACK) + EXPENSE_ACCOUNTS
+            FUNDING_MATCHING_ACC, FUNDING_CITY_CLAWBACK, PAYABLE_CITY_CLAWBACK,
+            FUNDING_UNIT_REPAYMENT) + EXPENSE_ACCOUNTS
 ACCOUNT_SET = frozenset(ACCOUNTS)
 
 FIXED_ASSET_KEYS = ("asset_tag", "name", "quantity", "location")

@@ -21,7 +21,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from services.registry import contract
 from services.registry.contract import CONDITIONS
 from shared.errors import DomainError
-from shared.files import WorkbookBounds, bounded_rows, excel_value, open_workbook
+from shared.files import WorkbookBounds, bounded_rows, cell_text, excel_value, open_workbook
 
 FORM, TEAM, HELP = "申报表", "团队成员", "填表说明"
 YES, NO = "是", "否"
@@ -173,16 +173,7 @@ class WorkbookProblem(ValueError):
 
 
 def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, _dt.datetime):
-        value = value.date()
-    if isinstance(value, _dt.date):
-        return value.isoformat()
-    text = str(value).strip()
-    return text[1:] if text.startswith("'") else text
+    return cell_text(value, unquote=True)
 
 
 _MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")

@@ -133,18 +133,25 @@ def authenticate(users_collection, hasher: PasswordHasher, username: str, passwo
 
 # -- seeding ---------------------------------------------------------------------------
 def upsert_reference(db, tenants: list[dict]) -> None:
+    present = {d["_id"] for d in db[TENANTS].find({"_id": {"$in": [t["_id"] for t in tenants]}}, {"_id": 1})}
     for tenant in tenants:
+        if tenant["_id"] in present:
+            continue  # kept by the store from an earlier start: no write (a restart is faster)
         db[TENANTS].update_one({"_id": tenant["_id"]}, {"$setOnInsert": {**tenant, "created_at": _now()}},
                                upsert=True)
 
 
 def upsert_user(db, hasher: PasswordHasher, username: str, password: str, role: str,
                 tenant_id: str | None = None, unit_id: str | None = None, display_name: str = "") -> None:
+    if db[USERS].count_documents({"_id": username}, limit=1):
+        return  # seeded by an earlier start (the store keeps it): no argon2 hash on every restart
     db[USERS].update_one({"_id": username}, {"$setOnInsert": {
         "role": role, "tenant_id": tenant_id, "unit_id": unit_id, "display_name": display_name,
         "password_hash": hasher.hash(password), "created_at": _now(), "created_by": "seed"}}, upsert=True)
 
 
 def upsert_unit(db, unit: dict) -> None:
+    if db[UNITS].count_documents({"_id": unit["_id"]}, limit=1):
+        return
     db[UNITS].update_one({"_id": unit["_id"]}, {"$setOnInsert": {**unit, "created_at": _now()}}, upsert=True)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as _dt
 from datetime import datetime, timezone
 
+import chinese_calendar
+
 from services.registry.storage import CALENDAR
 from shared.calendar import UnknownCalendarYear, WorkingDayCalendar, YearHolidays
 from shared.errors import RuleViolation, ValidationFailed
@@ -64,6 +66,9 @@ def put_year(store: Store, year, data: dict) -> dict:
 
 
 def get_year(store: Store, year) -> dict:
+    """A year as PUT takes it: ``holidays`` are the days off of the statutory holiday periods
+    (weekend days inside a period included, as the State Council's notice lists them),
+    ``workdays`` the weekend days worked instead. GET and PUT mean the same set of days."""
     year = _check_year(year)
     doc = store.internal(CALENDAR).find_one({"_id": year})
     if doc is not None:
@@ -78,8 +83,8 @@ def get_year(store: Store, year) -> dict:
     d = _dt.date(year, 1, 1)
     while d.year == year:
         working = calendar.is_working_day(d)
-        if d.weekday() < 5 and not working:
-            holidays.append(d.isoformat())
+        if not working and (d.weekday() < 5 or chinese_calendar.get_holiday_detail(d)[1] is not None):
+            holidays.append(d.isoformat())  # the whole holiday period, its weekend days too
         elif d.weekday() >= 5 and working:
             workdays.append(d.isoformat())
         d += _dt.timedelta(days=1)

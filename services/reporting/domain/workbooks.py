@@ -37,7 +37,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from shared.errors import PayloadTooLarge, ValidationFailed
-from shared.files import FORMULA_TRIGGERS, excel_text
+from shared.files import FORMULA_TRIGGERS, cell_text, excel_text
 
 from . import records as rec
 from .xlsx_guard import SheetScan, UploadLimits, inspect_xlsx
@@ -380,15 +380,7 @@ def _blank(value) -> bool:
 
 
 def _as_text(value) -> str:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, _dt.datetime):
-        value = value.date()
-    if isinstance(value, _dt.date):
-        return value.isoformat()
-    if isinstance(value, str):
-        return value if value.startswith(FORMULA_LEADS) else value.strip()
-    return str(value)
+    return cell_text(value)
 
 
 def _as_int(value) -> tuple[int | None, str | None]:
