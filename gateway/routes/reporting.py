@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from gateway.http import idempotency_key, query_args
 from gateway.responses import PAGING, PAGING_ARGS, UPLOAD_KIND, XLSX, read_upload, xlsx_response
+from gateway.replays import REPLAYED
 from gateway.routing import RouteGroup, route
 import services.reporting.schemas as reporting
 from shared.errors import NotFound, ValidationFailed
@@ -128,20 +129,21 @@ class ReportingRoutes(RouteGroup):
 
     # -- the same steps for the three records ------------------------------------------------
     @route("POST", f"{AGREEMENT}/submit", tags=TAGS, roles=(UNIT,), response=reporting.SubmissionSchema,
-           idempotent_key=True, status=201, responses={200: "A replay of the same Idempotency-Key: the first result"},
+           idempotent_key=True, status=201,
            summary="Submit the agreement's draft to the tenant: a new version (R-11)")
     def submit_agreement(self, request, studio_id, year):
         return self._submit(request, studio_id, year, "agreement")
 
     @route("POST", f"{REPORT}/submit", tags=TAGS, roles=(UNIT,), response=reporting.SubmissionSchema,
-           idempotent_key=True, status=201, responses={200: "A replay of the same Idempotency-Key: the first result"},
+           idempotent_key=True, status=201,
            summary="Submit the plan's or results' draft to the tenant: a new version, on time or late (R-11)")
     def submit_report(self, request, studio_id, year, kind):
         return self._submit(request, studio_id, year, _kind(kind))
 
     def _submit(self, request, studio_id, year, kind):
         done = self.services.reporting.submit_report(studio_id, year, kind, idempotency_key(request))
-        return (201 if done["created"] else 200), done
+        # a replay the service recognised (e.g. after a gateway restart): the first answer's status again
+        return 201, done, ({} if done["created"] else {REPLAYED: "true"})
 
     @route("POST", f"{AGREEMENT}/accept", tags=TAGS, roles=(TENANT,), response=reporting.ReportSchema,
            summary="The tenant accepts the submitted agreement")
