@@ -70,7 +70,9 @@ def test_r14_to_r17_a_round_through_the_gateway(api):
     first = api.post(ROUNDS, "demo-center", json=body, headers={"Idempotency-Key": "e2e-round"})
     assert first.status_code == 201, first.text
     again = api.post(ROUNDS, "demo-center", json=body, headers={"Idempotency-Key": "e2e-round"})
-    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    # one rule for replays (issue 18): the first answer's status and body, marked as a replay
+    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+    assert again.headers["Idempotency-Replayed"] == "true" and "Idempotency-Replayed" not in first.headers
     problem(api.post(ROUNDS, "demo-center", json={**body, "bonus_budget_fen": 1},
                      headers={"Idempotency-Key": "e2e-round"}), 409)
     bad = problem(api.post(ROUNDS, "demo-center", json={"year": 2026}), 422)

@@ -65,7 +65,22 @@ def _bodies(records) -> dict:
         "return_agreement": {"reasons": ["补充"]}, "return_report": {"reasons": ["补充"]},
         "book_entry": {"kind": "matching", "amount_fen": 100}, "ledger_book_entry": {"kind": "matching",
                                                                                   "amount_fen": 100},
+        # supervision (issue 16)
+        "record_inspection": _inspection(records["studio_id"]),
+        "close_rectification": {"note": "已整改", "references": ["整改报告"]},
+        "edit_summary": {"overview": "隔离测试"}, "reopen_summary": {"reason": "重新填报"},
+        # assessment (issue 17)
+        "add_assessment_round_studio": {"studio_id": records["studio_id"], "reason": "隔离测试"},
+        "remove_assessment_round_studio": {"studio_id": records["studio_id"], "reason": "隔离测试"},
+        "assign_assessment_scorers": {"assignments": {"demo-center": [records["studio_id"]]}},
+        "enter_assessment_scores": {"scores": {"duties": 1}},
     }
+
+
+def _inspection(studio_id) -> dict:
+    return {"studio_id": studio_id, "inspected_on": "2026-06-01", "inspectors": ["张三"], "checked": ["activity"],
+            "findings": "台账不全", "rating": "poor",
+            "rectifications": [{"description": "补齐设备台账", "due_on": "2026-12-31"}]}
 
 
 def _upload():
@@ -118,7 +133,43 @@ def world(system):
     agreement = _bodies(records)["save_agreement"]
     wait_for(lambda: api.request("PUT", f"/api/v1/studios/{studio_id}/agreements/2026", "demo-unit-a",
                                  json=agreement).status_code == 200, message="the studio's agreement")
+    records.update(_supervision_records(api, studio_id))
+    records["round_id"] = _assessment_round(api, studio_id)
     return api, doc, records
+
+
+def _supervision_records(api, studio_id) -> dict:
+    """An inspection of the studio with a rectification item, the tenant's 2026 summary draft and a
+    notification of unit-a (its agreement submitted and returned: report.returned)."""
+    made = wait_for(lambda: _created(api.post(f"/api/v1/tenants/{OWNER_TENANT}/inspections", "demo-dongcheng",
+                                              json=_inspection(studio_id))), message="an inspection of the studio")
+    draft = api.post(f"/api/v1/tenants/{OWNER_TENANT}/summaries/2026/draft", "demo-dongcheng")
+    assert draft.status_code in (200, 201), draft.text
+    agreement = f"/api/v1/studios/{studio_id}/agreements/2026"
+    submitted = api.post(f"{agreement}/submit", "demo-unit-a")
+    assert submitted.status_code == 201, submitted.text
+    returned = api.post(f"{agreement}/return", "demo-dongcheng", json={"reasons": ["补充"]})
+    assert returned.status_code == 200, returned.text
+    notes = wait_for(lambda: api.get("/api/v1/me/notifications", "demo-unit-a").json()["items"],
+                     message="unit-a's notification of the returned agreement")
+    return {"inspection_id": made["inspection_id"], "item_id": made["rectifications"][0]["item_id"],
+            "notification_id": notes[0]["notification_id"]}
+
+
+def _assessment_round(api, studio_id) -> str:
+    """An open 2026 round (the city's) with the studio in it."""
+    due = api.get("/api/v1/assessment-rounds/due?year=2026", "demo-center")
+    assert due.status_code == 200, due.text
+    body = {"year": 2026, "bonus_budget_fen": 20_000_000}
+    if studio_id not in [s["studio_id"] for s in due.json()["due"]]:
+        body["add"] = [{"studio_id": studio_id, "reason": "隔离测试"}]
+    made = api.post("/api/v1/assessment-rounds", "demo-center", json=body)
+    assert made.status_code == 201, made.text
+    return made.json()["id"]
+
+
+def _created(resp):
+    return resp.json() if resp.status_code == 201 else None
 
 
 def _enum_of(doc, schema_name, field):
@@ -136,7 +187,11 @@ def _snapshot(api, records) -> str:
              ("demo-dongcheng", f"/api/v1/studios/{s}/revocation-requests"),
              ("demo-admin", f"/api/v1/tenants/{OWNER_TENANT}"), ("demo-admin", f"/api/v1/units/{OWNER_UNIT}"),
              ("demo-admin", f"/api/v1/tenants/{OWNER_TENANT}/units"),
-             ("demo-unit-a", f"/api/v1/studios/{s}/agreements/2026")]
+             ("demo-unit-a", f"/api/v1/studios/{s}/agreements/2026"),
+             ("demo-dongcheng", f"/api/v1/tenants/{OWNER_TENANT}/inspections/{records['inspection_id']}"),
+             ("demo-dongcheng", f"/api/v1/tenants/{OWNER_TENANT}/summaries/2026"),
+             ("demo-unit-a", "/api/v1/me/notifications"),
+             ("demo-center", f"/api/v1/assessment-rounds/{records['round_id']}")]
     return json.dumps([api.get(path, user).json() for user, path in views], sort_keys=True, ensure_ascii=False)
 
 
