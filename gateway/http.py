@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from functools import partial
 
 from eventlet.event import Event
@@ -164,6 +165,8 @@ def json_default(value):
     """Dates and times as ISO 8601 (kombu's JSON hands them to us as objects)."""
     if isinstance(value, (datetime, date)):
         return value.isoformat()
+    if isinstance(value, Decimal):   # a number stays a number (e.g. a Decimal field's bounds in the document)
+        return int(value) if value == value.to_integral_value() else float(value)
     return str(value)
 
 

@@ -8,6 +8,7 @@ those cells highlighted and commented.
 """
 from __future__ import annotations
 
+from gateway.contract import one_of, param
 from gateway.http import idempotency_key, query_args
 from gateway.responses import PAGING, PAGING_ARGS, UPLOAD_KIND, XLSX, read_upload, xlsx_response
 from gateway.replays import REPLAYED
@@ -31,12 +32,12 @@ UPLOAD_ERRORS = {
          "template_version)",
 }
 DRY_RUN = {"dry_run": ("boolean", "true: validate and answer the same, store nothing")}
-LIST_FILTERS = {"year": ("integer", "the year (required)"),
-                "tenant_id": ("string", "one tenant (city roles; a tenant user gets its own anyway)"),
-                "state": ("string", "draft, submitted, accepted, returned or missing (any of the three records)"),
-                "timeliness": ("string", "on_time, late, missing or not_due (the plan or the results)")}
-TEMPLATE_QUERY = {"studio_id": ("string", "pre-fill for this studio (its names)"),
-                  "year": ("integer", "pre-fill for this year")}
+LIST_FILTERS = {"year": param("integer", "the year", required=True, minimum=2000, maximum=2100),
+                "tenant_id": param("string", "one tenant (city roles; a tenant user gets its own anyway)"),
+                "state": one_of("the state of any of the three records", reporting.DIGEST_STATES),
+                "timeliness": one_of("the timeliness of the plan or the results", reporting.TIMELINESS)}
+TEMPLATE_QUERY = {"studio_id": param("string", "pre-fill for this studio (its names)"),
+                  "year": param("integer", "pre-fill for this year", minimum=2000, maximum=2100)}
 
 
 def _kind(kind: str) -> str:
