@@ -4,6 +4,10 @@ import App from './App.vue'
 import router from './router'
 import { setUnauthorizedHandler } from './api/client'
 import { useAuth } from './stores/auth'
+// ElMessage / ElMessageBox are imported by name in views (not through the auto-import resolver): their styles
+import 'element-plus/theme-chalk/el-message.css'
+import 'element-plus/theme-chalk/el-message-box.css'
+import 'element-plus/theme-chalk/el-overlay.css'
 import './styles.css'
 
 const app = createApp(App)

@@ -1,0 +1,43 @@
+"""The supervision screens through the console only (R-12): a district builds and submits its
+annual work summary; every user has a notifications page with an unread badge in the header."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.console
+
+
+def test_district_builds_and_submits_its_annual_summary_r12(screen):
+    district = screen("district-summary").login("demo-dongcheng")
+    district.page.locator("[data-test=menu] .el-menu-item", has_text="年度工作总结").click()
+    district.page.wait_for_url(re.compile(r".*/summaries$"))
+    district.page.locator("[data-test=build-summary]").click()
+    status = district.page.locator("[data-test=summary-status]")
+    expect(status).to_contain_text("草稿")
+    district.page.locator("textarea[data-test=narrative-overview]").fill("本年度各工作室运行平稳。")
+    district.shot("summary-draft")
+    district.page.locator("[data-test=submit-summary]").click()
+    district.page.locator(".el-message-box").get_by_role("button", name="报送").click()
+    expect(status).to_contain_text("已报送")
+    expect(district.page.locator("[data-test=export-summary]")).to_be_visible()
+    district.shot("summary-submitted")
+
+
+def test_notifications_page_opens_from_the_header(screen):
+    district = screen("district-notifications").login("demo-dongcheng")
+    district.page.locator("[data-test=unread-badge]").get_by_role("button", name="通知").click()
+    district.page.wait_for_url(re.compile(r".*/notifications$"))
+    expect(district.page.locator("[data-test=notifications]")).to_be_visible()
+    district.shot("notifications")
+
+
+def test_centre_previews_who_is_due_before_opening_an_assessment_round_r14(screen):
+    centre = screen("centre-assessment").login("demo-center")
+    centre.go("/assessment")
+    expect(centre.page.locator("[data-test=rounds]")).to_be_visible()
+    centre.page.locator("[data-test=new-round]").click()
+    expect(centre.page.get_by_text(re.compile(r"应考核 \d+ 个"))).to_be_visible()
+    centre.shot("due-preview")
