@@ -45,7 +45,7 @@ test: install
 
 test-fast: install
 	$(PY) tests/preflight.py
-	$(VENV)/bin/nameko test -p no:cacheprovider -m "not slow" --cov --cov-report= --ignore=tests/console $(PYTEST_ARGS)
+	$(VENV)/bin/nameko test -p no:cacheprovider -m "not slow and not fuzz" --cov --cov-report= --ignore=tests/console $(PYTEST_ARGS)
 	$(COVERAGE_FLOORS)
 	$(CONSOLE_TESTS)
 

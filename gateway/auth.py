@@ -1,6 +1,7 @@
 """Bearer tokens: signed (HS256) and expiring, made with PyJWT; the secret comes from config."""
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta, timezone
 
 import jwt
@@ -26,11 +27,13 @@ def check_secret(config: dict) -> str:
     return secret
 
 
-def issue_token(principal: Principal, secret: str, ttl_seconds: int, now: datetime | None = None) -> dict:
+def issue_token(principal: Principal, secret: str, ttl_seconds: int, now: datetime | None = None,
+                token_version: int = 0) -> dict:
     now = now or datetime.now(timezone.utc)
     claims = {"iss": ISSUER, "sub": principal.user, "role": principal.role,
               "tenant_id": principal.tenant_id, "unit_id": principal.unit_id,
-              "iat": now, "exp": now + timedelta(seconds=ttl_seconds)}
+              "iat": now, "exp": now + timedelta(seconds=ttl_seconds),
+              "jti": uuid.uuid4().hex, "ver": int(token_version)}
     return {"access_token": jwt.encode(claims, secret, algorithm=ALGORITHM), "token_type": "Bearer",
             "expires_in": ttl_seconds}
 
@@ -47,6 +50,7 @@ def principal_from_request(request, secret: str) -> Principal:
         raise Unauthenticated("the token has expired: log in again")
     except jwt.InvalidTokenError as exc:
         raise Unauthenticated(f"the token is not valid: {exc}")
+    request.token_version = int(claims.get("ver") or 0)  # checked against the user's (gateway/sessions.py)
     return Principal(user=claims["sub"], role=claims["role"], tenant_id=claims.get("tenant_id"),
                      unit_id=claims.get("unit_id"))
 
@@ -60,4 +64,5 @@ class Tokens(DependencyProvider):
         self.ttl = int(config.get("JWT_TTL_SECONDS", 28800))
 
     def get_dependency(self, worker_ctx):
-        return lambda principal: issue_token(principal, self.secret, self.ttl)
+        return lambda principal, token_version=0: issue_token(principal, self.secret, self.ttl,
+                                                              token_version=token_version)

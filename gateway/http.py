@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 from functools import partial
 
 from eventlet.event import Event
@@ -20,8 +21,13 @@ from nameko.web.handlers import HttpRequestHandler
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
+from gateway.audit import AuditTrail
 from gateway.auth import principal_from_request
+from gateway.contract import check_request
 from gateway.problems import problem_response
+from gateway.replays import REPLAYED, FirstAnswers, creates
+from gateway.security import secure_headers
+from gateway.server import ProblemWebServer
 from gateway.routing import NONE, UPLOAD, Route
 from shared.errors import BadRequest, Forbidden, PayloadTooLarge, UnsupportedMediaType
 from shared.logs import log_event
@@ -33,6 +39,9 @@ log = logging.getLogger("skillmaster.gateway.request")
 class ApiRoute(HttpRequestHandler):
     """The nameko HTTP entrypoint of one route (gateway/routing.py ``Route``); every one runs the
     gateway's ``dispatch`` worker method with the route as its first argument."""
+    server = ProblemWebServer()     # problem+json and security headers where no route runs too
+    audit_trail = AuditTrail()      # every write answered is recorded (gateway/audit.py)
+    first_answers = FirstAnswers()  # replays of creating writes (gateway/replays.py)
 
     def __init__(self, api_route: Route, **kwargs):
         self.route = api_route
@@ -58,9 +67,15 @@ class ApiRoute(HttpRequestHandler):
                     raise Forbidden(f"role {principal.role!r} may not {self.method} {self.url}; "
                                     f"allowed: {', '.join(self.route.roles)}")
                 context_data[PRINCIPAL_KEY] = principal.to_header()
+            check_request(self.route.query, request.args, request.headers, idempotent_key=self.route.idempotent_key,
+                          url=self.route.url, path_values=getattr(request, "path_values", None))
             request.principal = principal
             request.request_id = request_id
             request.body_json = self._read_body(request, config)
+            key = idempotency_key(request) if creates(self.route) and principal is not None else None
+            request.replay_key = (principal.user, self.route.method, self.route.url, key) if key else None
+            request.replay_fingerprint = self.first_answers.fingerprint(request) if key else None
+            request.first_answers = self.first_answers
             args, kwargs = self.get_entrypoint_parameters(request)
             args = (self.route, *args)
             self.check_signature(args, kwargs)
@@ -68,11 +83,15 @@ class ApiRoute(HttpRequestHandler):
             self.container.spawn_worker(self, args, kwargs, context_data=context_data,
                                         handle_result=partial(self.handle_result, event))
             response = self.response_from_result(event.wait())
+            if request.replay_key and REPLAYED not in response.headers:
+                self.first_answers.keep(request.replay_key, request.replay_fingerprint, response)
         except Exception as exc:
             if isinstance(exc, PayloadTooLarge):
                 drain_body(request)
             response = problem_response(exc, request_id)
         response.headers["X-Request-Id"] = request_id
+        secure_headers(response)
+        self.audit_trail.record(self.route, request, principal, response, request_id)
         log_event(log, "request", method=request.method, path=request.path, route=self.route.name, status=response.status_code,
                   duration_ms=round((time.monotonic() - started) * 1000, 2), request_id=request_id,
                   user=principal.user if principal else None, role=principal.role if principal else None)
@@ -110,11 +129,12 @@ class ApiRoute(HttpRequestHandler):
     def response_from_result(self, result):
         if isinstance(result, Response):
             return result
-        status = self.route.status
+        status, headers = self.route.status, {}
         if isinstance(result, tuple):
-            status, result = result
+            status, result, *more = result
+            headers = more[0] if more else {}
         return Response(json.dumps(result, ensure_ascii=False, default=json_default), status=status,
-                        mimetype="application/json")
+                        mimetype="application/json", headers=headers)
 
     def response_from_exception(self, exc):  # nameko calls this for worker failures too
         return problem_response(exc, "unknown")
@@ -145,6 +165,8 @@ def json_default(value):
     """Dates and times as ISO 8601 (kombu's JSON hands them to us as objects)."""
     if isinstance(value, (datetime, date)):
         return value.isoformat()
+    if isinstance(value, Decimal):   # a number stays a number (e.g. a Decimal field's bounds in the document)
+        return int(value) if value == value.to_integral_value() else float(value)
     return str(value)
 
 

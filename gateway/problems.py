@@ -45,4 +45,6 @@ def problem_response(exc: BaseException, request_id: str) -> Response:
         headers["WWW-Authenticate"] = 'Bearer realm="skillmaster"'
     if body["status"] == 503:
         headers["Retry-After"] = "5"
+    if body["status"] == 429:
+        headers["Retry-After"] = str(int(body.get("retry_after") or 60))
     return Response(json.dumps(body, ensure_ascii=False), status=body["status"], headers=headers)

@@ -7,13 +7,14 @@ from urllib.parse import quote
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from gateway.contract import PAGING as CONTRACT_PAGING
 from gateway.routing import UPLOAD
 from shared.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # The query parameters of every list route (documented in OpenAPI; services validate them).
-PAGING = {"page": ("integer", "page number, from 1"), "page_size": ("integer", "items per page, at most 500")}
+PAGING = CONTRACT_PAGING   # declared, documented and enforced in gateway/contract.py
 PAGING_ARGS = tuple(PAGING)
 UPLOAD_KIND = UPLOAD   # route(..., body_kind=UPLOAD_KIND): a multipart file, read with read_upload
 

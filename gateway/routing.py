@@ -16,7 +16,7 @@ from typing import Callable
 JSON, UPLOAD, NONE = "json", "upload", None
 
 _ROUTE_ATTR = "_gateway_route"
-_PARAM = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
+_PARAM = re.compile(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,7 +54,9 @@ def route(method: str, url: str, *, summary: str, tags=(), roles=None, public=Fa
                    roles=tuple(roles) if roles else None, public=public, body=body,
                    body_kind=body_kind or (JSON if body is not None else NONE), response=response,
                    status=status, query=dict(query or {}), produces=tuple(produces),
-                   responses=dict(responses or {}), idempotent_key=idempotent_key)
+                   responses=dict(responses or {}),
+                   # every creating route takes an Idempotency-Key (one rule for replays: gateway/replays.py)
+                   idempotent_key=idempotent_key or (method.upper() == "POST" and status == 201))
 
     def declare(fn):
         setattr(fn, _ROUTE_ATTR, options)

@@ -80,13 +80,18 @@ class RuleViolation(DomainError):
     code, status, title = "rule_violation", 422, "Rule violated"
 
 
+class TooManyRequests(DomainError):
+    """Refused for a while (e.g. failed logins); ``retry_after`` gives the seconds to wait."""
+    code, status, title = "too_many_requests", 429, "Too many requests"
+
+
 class ServiceUnavailable(DomainError):
     code, status, title = "service_unavailable", 503, "Service unavailable"
 
 
 _BY_CODE = {cls.code: cls for cls in (BadRequest, Unauthenticated, Forbidden, NotFound, Conflict,
                                      PayloadTooLarge, UnsupportedMediaType, ValidationFailed,
-                                     RuleViolation, ServiceUnavailable)}
+                                     RuleViolation, TooManyRequests, ServiceUnavailable)}
 
 
 def from_remote(value: str) -> DomainError | None:

@@ -32,6 +32,7 @@ from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from shared.audit import AuditPublisher, event_record
 from shared.errors import NotFound
 from shared.events import check_event
 from shared.logs import log_event
@@ -104,6 +105,11 @@ class InboxHandle:
             log_event(log, "event duplicate: already applied, nothing changed", **fields)
         else:
             log_event(log, "event applied", **fields)
+            audit = getattr(self.provider, "audit", None)   # the effect's audit record (shared/audit.py)
+            if audit is not None:
+                audit.publish(event_record(service=self.worker_ctx.service_name, handler=self.handler,
+                                           payload=payload, outcome=outcome,
+                                           request_id=fields["request_id"] or payload.get("request_id")))
         return outcome
 
     @property
@@ -118,6 +124,7 @@ class Inbox(DependencyProvider):
         self.retry_base = float(config.get("EVENT_RETRY_BASE_SECONDS", 1.0))
         self.publisher = Publisher(config["AMQP_URI"], use_confirms=True, mandatory=True,
                                    delivery_mode=PERSISTENT, serializer="json")
+        self.audit = AuditPublisher(config)
         self._stopped = False
 
     def start(self):

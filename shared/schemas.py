@@ -34,7 +34,17 @@ class ProblemSchema(Schema):
     detail = fields.String()
     errors = fields.Dict(keys=fields.String(), values=fields.String())
     rule = fields.String(metadata={"description": "the rule of the measures broken, e.g. R-6"})
+    rules = fields.List(fields.String(), metadata={"description": "several rules broken at once"})
     request_id = fields.String()
+    # extension members (RFC 7807 §3.2) that some errors carry
+    duplicate_of = fields.List(fields.String(), metadata={"description": "409: the fields that clash"})
+    state = fields.String(metadata={"description": "409: the record's state, which does not allow the action"})
+    action = fields.String(metadata={"description": "409: the action refused in that state"})
+    service = fields.String(metadata={"description": "503: the service that did not answer"})
+    limit = fields.Integer(metadata={"description": "413: the largest size accepted, in bytes"})
+    retry_after = fields.Integer(metadata={"description": "429: seconds to wait (also in Retry-After)"})
+    field = fields.String(metadata={"description": "the field at fault"})
+    year = fields.Integer()
 
 
 class PageSchema(Schema):

@@ -2,6 +2,7 @@
 import, materials, and the working-day calendar the notice is computed on (registry)."""
 from __future__ import annotations
 
+from gateway.contract import one_of, param, year
 from gateway.http import idempotency_key, query_args
 from gateway.responses import PAGING, PAGING_ARGS, UPLOAD_KIND, XLSX, file_response, read_upload
 from gateway.routes.jobs import job_response, respond_async
@@ -12,11 +13,10 @@ from shared.uploads import send_upload
 
 CITY = (CITY_CENTER, CITY_BUREAU)
 APP = "/api/v1/applications/<application_id>"
-FILTERS = {**PAGING, "year": ("integer", "the year of the call for applications"),
-           "status": ("string", "draft, submitted, returned, recommended, under_review, shortlisted, in_notice, "
-                                "objected, designated or rejected"),
-           "tenant": ("string", "a tenant id (city roles; others see their own tenant anyway)"),
-           "kind": ("string", "new_studio or lead_change")}
+FILTERS = {**PAGING, "year": year("the year of the call for applications"),
+           "status": one_of("the application's state", registry.APPLICATION_STATES),
+           "tenant": param("string", "a tenant id (city roles; others see their own tenant anyway)"),
+           "kind": one_of("the application's kind", registry.APPLICATION_KINDS)}
 
 
 class ApplicationRoutes(RouteGroup):
@@ -35,7 +35,7 @@ class ApplicationRoutes(RouteGroup):
 
     @route("GET", "/api/v1/applications/shortlist", tags=["applications"], roles=(*CITY, ADMIN, FINANCE),
            summary="A year's shortlist, ranked: R-3 honours first, then R-5, then expert score (documented rule)",
-           response=registry.ShortlistSchema, query={"year": ("integer", "the year of the call")})
+           response=registry.ShortlistSchema, query={"year": year("the year of the call", required=True)})
     def application_shortlist(self, request):
         return self.services.registry.shortlist(request.args.get("year"))
 
@@ -72,7 +72,8 @@ class ApplicationRoutes(RouteGroup):
     # -- materials -----------------------------------------------------------------------
     @route("POST", f"{APP}/materials", tags=["applications"], roles=(UNIT, TENANT), body_kind=UPLOAD_KIND,
            summary="Upload a material: PDF, JPEG or PNG recognised by content, at most 10 MB",
-           query={"kind": ("string", ", ".join(registry.MATERIAL_KINDS) + " (tenant: tenant_opinion only)")},
+           query={"kind": one_of("the material's kind (tenant: tenant_opinion only)", registry.MATERIAL_KINDS,
+                                 required=True)},
            response=registry.MaterialSchema, status=201,
            responses={413: "The file is larger than 10 MB", 415: "Not a PDF, JPEG or PNG by its content"})
     def add_material(self, request, application_id):
@@ -146,12 +147,12 @@ class ApplicationRoutes(RouteGroup):
         return self.services.registry.designate_application(application_id, request.body_json)
 
     # -- the calendar the notice is computed on ----------------------------------------
-    @route("GET", "/api/v1/calendar/<year>", tags=["calendar"], response=registry.CalendarYearSchema,
+    @route("GET", "/api/v1/calendar/<int(min=2004,max=2100):year>", tags=["calendar"], response=registry.CalendarYearSchema,
            summary="A year's statutory holidays and make-up workdays (entered by the city, or the package's)")
     def get_calendar_year(self, request, year):
         return self.services.registry.get_calendar_year(year)
 
-    @route("PUT", "/api/v1/calendar/<year>", tags=["calendar"], roles=(ADMIN, CITY_CENTER),
+    @route("PUT", "/api/v1/calendar/<int(min=2004,max=2100):year>", tags=["calendar"], roles=(ADMIN, CITY_CENTER),
            body=registry.CalendarYearInSchema, response=registry.CalendarYearSchema,
            summary="Enter a year's holidays and make-up workdays from the State Council notice (takes precedence)")
     def put_calendar_year(self, request, year):

@@ -3,7 +3,9 @@ rounds and their studios, rubrics, scorers and expert scores, the grade preview 
 and budget caps, publishing, and the results as JSON and .xlsx (assessment service)."""
 from __future__ import annotations
 
+from gateway.contract import one_of, param
 from gateway.http import idempotency_key, query_args
+from gateway.replays import REPLAYED
 from gateway.responses import PAGING, PAGING_ARGS, XLSX, xlsx_response
 from gateway.routing import RouteGroup, route
 import services.assessment.schemas as assessment
@@ -14,8 +16,8 @@ ROUND = f"{ROUNDS}/<round_id>"
 ORGANISERS = (CITY_CENTER, ADMIN)
 CITY = (CITY_CENTER, CITY_BUREAU, ADMIN, "finance")
 TAGS = ["assessment"]
-YEAR = {"year": ("integer", "the round's year, e.g. 2026")}
-REPLAY = {200: "The same Idempotency-Key and body were used before: the first result"}
+YEAR = {"year": param("integer", "the round's year, e.g. 2026", minimum=2000, maximum=2100)}
+TENANT_FILTER = {"tenant_id": param("string", "one tenant (city roles)", max_length=64)}
 
 
 class AssessmentRoutes(RouteGroup):
@@ -26,39 +28,43 @@ class AssessmentRoutes(RouteGroup):
     def list_rubrics(self, request):
         return self.services.assessment.list_rubrics()
 
-    @route("GET", "/api/v1/rubrics/<version>", tags=TAGS, response=assessment.RubricSchema,
+    @route("GET", "/api/v1/rubrics/<int(min=1,max=1000000):version>", tags=TAGS, response=assessment.RubricSchema,
            summary="One rubric version")
     def get_rubric(self, request, version):
         return self.services.assessment.get_rubric(version)
 
     @route("POST", "/api/v1/rubrics", tags=TAGS, roles=ORGANISERS, body=assessment.RubricRequestSchema,
-           response=assessment.RubricSchema, status=201, idempotent_key=True, responses=REPLAY,
+           response=assessment.RubricSchema, status=201, idempotent_key=True,
            summary="Save a new rubric version (weights add up to 100); rounds keep the version they used")
     def create_rubric(self, request):
         out = self.services.assessment.create_rubric(request.body_json, idempotency_key(request))
-        return (201 if out["created"] else 200), out["rubric"]
+        # a replay the service recognised (e.g. after a gateway restart): the first answer's status again
+        return 201, out["rubric"], ({} if out["created"] else {REPLAYED: "true"})
 
     # -- rounds (R-14) ------------------------------------------------------------------------
     @route("GET", f"{ROUNDS}/due", tags=TAGS, roles=(*ORGANISERS, CITY_BUREAU), response=assessment.DuePreviewSchema,
-           query={**YEAR, "as_of": ("string", "ISO date to judge at (default today, or 31 December of the year)")},
+           query={"year": param("integer", "the round's year, e.g. 2026", required=True, minimum=2023, maximum=2100),
+                  "as_of": param("string", "ISO date to judge at (default today, or 31 December of the year)",
+                                 format="date")},
            summary="Who is due (R-14 two full years, 第二十七条 transitional batches, R-18 re-assessment) "
                    "and who is not and why, before a round is opened")
     def assessment_due_preview(self, request):
         return self.services.assessment.due_preview(**query_args(request, "year", "as_of"))
 
     @route("GET", ROUNDS, tags=TAGS, response=assessment.RoundPageSchema,
-           query={**PAGING, **YEAR, "state": ("string", "open, publishing or published")},
+           query={**PAGING, **YEAR, "state": one_of("the round's state", assessment.ROUND_STATES)},
            summary="Assessment rounds (tenants and units: published ones)")
     def list_assessment_rounds(self, request):
         return self.services.assessment.list_rounds(**query_args(request, *PAGING_ARGS, "year", "state"))
 
     @route("POST", ROUNDS, tags=TAGS, roles=ORGANISERS, body=assessment.RoundRequestSchema,
-           response=assessment.RoundSchema, status=201, idempotent_key=True, responses=REPLAY,
+           response=assessment.RoundSchema, status=201, idempotent_key=True,
            summary="Open a round for a year with the studios due, plus or minus studios with reasons; "
                    "the bonus budget caps the excellent grades (R-16); the filled-in figures are fetched")
     def create_assessment_round(self, request):
         out = self.services.assessment.create_round(request.body_json, idempotency_key(request))
-        return (201 if out["created"] else 200), out["round"]
+        # a replay the service recognised (e.g. after a gateway restart): the first answer's status again
+        return 201, out["round"], ({} if out["created"] else {REPLAYED: "true"})
 
     @route("GET", ROUND, tags=TAGS, response=assessment.RoundSchema,
            summary="A round: its studios and why each is in, history, rubric copy, assignments, summary")
@@ -117,8 +123,7 @@ class AssessmentRoutes(RouteGroup):
         return self.services.assessment.publish_round(round_id)
 
     @route("GET", f"{ROUND}/results", tags=TAGS, response=assessment.ResultPageSchema,
-           query={**PAGING, "tenant_id": ("string", "one tenant (city roles)"),
-                  "grade": ("string", "excellent, pass or fail")},
+           query={**PAGING, **TENANT_FILTER, "grade": one_of("the grade", assessment.GRADES)},
            summary="Published results: every indicator's score, the combined score, the grade and its "
                    "consequences (tenants: their studios; units: their own)")
     def list_assessment_results(self, request, round_id):
@@ -126,7 +131,7 @@ class AssessmentRoutes(RouteGroup):
                                                                             "grade"))
 
     @route("GET", f"{ROUND}/results.xlsx", tags=TAGS, produces=(XLSX,),
-           query={"tenant_id": ("string", "one tenant (city roles)")},
+           query=TENANT_FILTER,
            summary="The published results as an .xlsx workbook in Chinese: one row a studio")
     def assessment_results_xlsx(self, request, round_id):
         return xlsx_response(self.services.assessment.results_xlsx(round_id, **query_args(request, "tenant_id")))

@@ -1,4 +1,5 @@
 """Directory routes: tenants, units, users (registry)."""
+from gateway.contract import one_of
 from gateway.http import query_args
 from gateway.responses import PAGING, PAGING_ARGS
 from gateway.routing import RouteGroup, route
@@ -8,7 +9,7 @@ from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, TENANT
 
 class DirectoryRoutes(RouteGroup):
     @route("GET", "/api/v1/tenants", summary="Tenants you can see (city roles: all)", tags=["directory"],
-           response=registry.TenantPageSchema, query={**PAGING, "kind": ("string", "district, development_zone or group")})
+           response=registry.TenantPageSchema, query={**PAGING, "kind": one_of("tenant kind", registry.TENANT_KINDS)})
     def list_tenants(self, request):
         return self.services.registry.list_tenants(**query_args(request, *PAGING_ARGS, "kind"))
 

@@ -48,7 +48,8 @@ class HealthRoutes(RouteGroup):
 
     @route("GET", "/readyz", public=True, tags=["health"],
            summary="Readiness: broker reachable and every service answers ping within 2 s",
-           responses={503: "Not ready: the body names what does not answer"})
+           responses={503: {"description": "Not ready: the body names what does not answer",
+                                "content": {"application/json": {"schema": {"type": "object"}}}}})
     def readyz(self, request):
         timeout = float(self.config.get("READY_PING_TIMEOUT_SECONDS", 2))
         report = {"broker": broker_reachable(self.config["AMQP_URI"]),

@@ -2,7 +2,9 @@
 fund compliance, and the yearly reconciliation as JSON and .xlsx (ledger, R-20 … R-25)."""
 from __future__ import annotations
 
+from gateway.contract import one_of, param, year
 from gateway.http import idempotency_key, query_args
+from gateway.replays import REPLAYED
 from gateway.responses import PAGING, PAGING_ARGS, XLSX, xlsx_response
 from gateway.routing import RouteGroup, route
 import services.ledger.schemas as ledger
@@ -10,8 +12,8 @@ from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, FINANCE, TENANT, U
 
 ACCOUNT = "/api/v1/studios/<studio_id>/account"
 RECONCILERS = (FINANCE, CITY_CENTER, CITY_BUREAU, ADMIN, TENANT)
-YEAR = {"year": ("integer", "the calendar year (Beijing time), e.g. 2025; required")}
-TENANT_FILTER = {"tenant_id": ("string", "one tenant (city roles; a tenant user gets its own anyway)")}
+YEAR = {"year": year("the calendar year (Beijing time), e.g. 2025", required=True)}
+TENANT_FILTER = {"tenant_id": param("string", "one tenant (city roles; a tenant user gets its own anyway)")}
 
 
 class LedgerRoutes(RouteGroup):
@@ -27,8 +29,8 @@ class LedgerRoutes(RouteGroup):
         return self.services.ledger.get_account(studio_id)
 
     @route("GET", f"{ACCOUNT}/entries", tags=["ledger"], response=ledger.LedgerEntryPageSchema,
-           query={**PAGING, "kind": ("string", "grant, bonus, matching, expenditure, reversal or clawback"),
-                  "year": ("integer", "entries booked in that calendar year (Beijing time)")},
+           query={**PAGING, "kind": one_of("the entry's kind", ledger.ENTRY_KINDS),
+                  "year": year("entries booked in that calendar year (Beijing time)")},
            summary="The account's journal entries, oldest first (never edited or deleted)")
     def list_entries(self, request, studio_id):
         return self.services.ledger.list_entries(studio_id, **query_args(request, *PAGING_ARGS, "kind",
@@ -36,12 +38,12 @@ class LedgerRoutes(RouteGroup):
 
     @route("POST", f"{ACCOUNT}/entries", tags=["ledger"], roles=(UNIT,), body=ledger.EntryRequestSchema,
            response=ledger.LedgerBookingSchema, status=201, idempotent_key=True,
-           responses={200: "The same Idempotency-Key and body were booked before: the first entry"},
            summary="Book matching funds (R-23), an expenditure (R-22: no more city money than the account "
                    "holds; fixed assets registered) or a reversal (R-24) for your unit's studio")
     def book_entry(self, request, studio_id):
         booked = self.services.ledger.book_entry(studio_id, request.body_json, idempotency_key(request))
-        return (201 if booked["created"] else 200), booked["entry"]
+        # a replay the ledger recognised (e.g. after a gateway restart): the first answer's status again
+        return 201, booked["entry"], ({} if booked["created"] else {REPLAYED: "true"})
 
     @route("GET", f"{ACCOUNT}/fixed-assets", tags=["ledger"], response=ledger.LedgerFixedAssetRegisterSchema,
            summary="The studio's fixed-asset register (R-22 登记造册): items at or above the threshold")
@@ -49,9 +51,10 @@ class LedgerRoutes(RouteGroup):
         return self.services.ledger.fixed_assets(studio_id)
 
     @route("GET", f"{ACCOUNT}/compliance", tags=["ledger"], response=ledger.LedgerComplianceSchema,
-           query={"cycle": ("integer", "funding cycle (R-25), default the current one"),
-                  "next_assessment_at": ("string", "ISO date of the next assessment (the R-22 deadline)"),
-                  "as_of": ("string", "ISO date or date-time to judge at (default now)")},
+           query={"cycle": param("integer", "funding cycle (R-25), default the current one", minimum=1, maximum=10**6),
+                  "next_assessment_at": param("string", "ISO date of the next assessment (the R-22 deadline)",
+                                              format="date"),
+                  "as_of": param("string", "ISO date-time to judge at (default now)", format="date-time")},
            summary="Fund compliance of a cycle: matching ≥ city funds (R-23), city funds used before "
                    "the next assessment (R-22)")
     def compliance(self, request, studio_id):

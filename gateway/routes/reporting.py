@@ -8,8 +8,10 @@ those cells highlighted and commented.
 """
 from __future__ import annotations
 
+from gateway.contract import one_of, param
 from gateway.http import idempotency_key, query_args
 from gateway.responses import PAGING, PAGING_ARGS, UPLOAD_KIND, XLSX, read_upload, xlsx_response
+from gateway.replays import REPLAYED
 from gateway.routing import RouteGroup, route
 import services.reporting.schemas as reporting
 from shared.errors import NotFound, ValidationFailed
@@ -30,12 +32,12 @@ UPLOAD_ERRORS = {
          "template_version)",
 }
 DRY_RUN = {"dry_run": ("boolean", "true: validate and answer the same, store nothing")}
-LIST_FILTERS = {"year": ("integer", "the year (required)"),
-                "tenant_id": ("string", "one tenant (city roles; a tenant user gets its own anyway)"),
-                "state": ("string", "draft, submitted, accepted, returned or missing (any of the three records)"),
-                "timeliness": ("string", "on_time, late, missing or not_due (the plan or the results)")}
-TEMPLATE_QUERY = {"studio_id": ("string", "pre-fill for this studio (its names)"),
-                  "year": ("integer", "pre-fill for this year")}
+LIST_FILTERS = {"year": param("integer", "the year", required=True, minimum=2000, maximum=2100),
+                "tenant_id": param("string", "one tenant (city roles; a tenant user gets its own anyway)"),
+                "state": one_of("the state of any of the three records", reporting.DIGEST_STATES),
+                "timeliness": one_of("the timeliness of the plan or the results", reporting.TIMELINESS)}
+TEMPLATE_QUERY = {"studio_id": param("string", "pre-fill for this studio (its names)"),
+                  "year": param("integer", "pre-fill for this year", minimum=2000, maximum=2100)}
 
 
 def _kind(kind: str) -> str:
@@ -128,20 +130,21 @@ class ReportingRoutes(RouteGroup):
 
     # -- the same steps for the three records ------------------------------------------------
     @route("POST", f"{AGREEMENT}/submit", tags=TAGS, roles=(UNIT,), response=reporting.SubmissionSchema,
-           idempotent_key=True, status=201, responses={200: "A replay of the same Idempotency-Key: the first result"},
+           idempotent_key=True, status=201,
            summary="Submit the agreement's draft to the tenant: a new version (R-11)")
     def submit_agreement(self, request, studio_id, year):
         return self._submit(request, studio_id, year, "agreement")
 
     @route("POST", f"{REPORT}/submit", tags=TAGS, roles=(UNIT,), response=reporting.SubmissionSchema,
-           idempotent_key=True, status=201, responses={200: "A replay of the same Idempotency-Key: the first result"},
+           idempotent_key=True, status=201,
            summary="Submit the plan's or results' draft to the tenant: a new version, on time or late (R-11)")
     def submit_report(self, request, studio_id, year, kind):
         return self._submit(request, studio_id, year, _kind(kind))
 
     def _submit(self, request, studio_id, year, kind):
         done = self.services.reporting.submit_report(studio_id, year, kind, idempotency_key(request))
-        return (201 if done["created"] else 200), done
+        # a replay the service recognised (e.g. after a gateway restart): the first answer's status again
+        return 201, done, ({} if done["created"] else {REPLAYED: "true"})
 
     @route("POST", f"{AGREEMENT}/accept", tags=TAGS, roles=(TENANT,), response=reporting.ReportSchema,
            summary="The tenant accepts the submitted agreement")

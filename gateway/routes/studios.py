@@ -1,6 +1,7 @@
 """Studio routes: the register, change requests (R-19) and revocation requests (R-20) (registry)."""
 from __future__ import annotations
 
+from gateway.contract import one_of, param, year
 from gateway.http import query_args
 from gateway.responses import PAGING, PAGING_ARGS
 from gateway.routing import RouteGroup, route
@@ -14,8 +15,8 @@ CHANGE = f"{STUDIO}/change-requests/<request_id>"
 class StudioRoutes(RouteGroup):
     @route("GET", "/api/v1/studios", summary="Studios you can see", tags=["studios"],
            response=registry.StudioPageSchema,
-           query={**PAGING, "year": ("integer", "designation year"), "status": ("string", "active or revoked"),
-                  "tenant": ("string", "a tenant id (city roles)")})
+           query={**PAGING, "year": year("designation year"), "status": one_of("the studio's state", registry.STUDIO_STATES),
+                  "tenant": param("string", "a tenant id (city roles)")})
     def list_studios(self, request):
         return self.services.registry.list_studios(**query_args(request, *PAGING_ARGS, "year", "status",
                                                                 "tenant"))

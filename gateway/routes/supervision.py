@@ -3,29 +3,34 @@ work summary (年度工作总结: draft, narrative, submit, city reopen, .xlsx),
 of every tenant's summary, and each user's notifications (supervision, R-12)."""
 from __future__ import annotations
 
+from gateway.contract import one_of, param
 from gateway.http import idempotency_key, query_args
+from gateway.replays import REPLAYED
 from gateway.responses import PAGING, PAGING_ARGS, XLSX, xlsx_response
 from gateway.routing import RouteGroup, route
 import services.supervision.schemas as supervision
 from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, FINANCE, TENANT, UNIT
 
 INSPECTIONS = "/api/v1/tenants/<tenant_id>/inspections"
-SUMMARY = "/api/v1/tenants/<tenant_id>/summaries/<year>"
+YEAR_OF_RECORD = "<int(min=2000,max=2100):year>"
+SUMMARY = f"/api/v1/tenants/<tenant_id>/summaries/{YEAR_OF_RECORD}"
 CITY = (CITY_CENTER, CITY_BUREAU, FINANCE, ADMIN)
 SUMMARY_READERS = (TENANT, *CITY)
 EDITORS = (TENANT, ADMIN)
 REOPENERS = (CITY_CENTER, CITY_BUREAU, ADMIN)
-YEAR = {"year": ("integer", "the year of record, e.g. 2026; required")}
-STATUS = {"status": ("string", "only rows of this status: " + ", ".join(supervision.SUMMARY_STATUSES))}
-TENANT_FILTER = {"tenant_id": ("string", "one tenant (city roles; a tenant gets its own row anyway)")}
-VERSION = {"version": ("integer", "a submitted version (1 = the first), as it was submitted")}
+YEAR = {"year": param("integer", "the year of record, e.g. 2026", required=True, minimum=2000, maximum=2100)}
+STATUS = {"status": one_of("only rows of this status", supervision.SUMMARY_STATUSES)}
+TENANT_FILTER = {"tenant_id": param("string", "one tenant (city roles; a tenant gets its own row anyway)")}
+VERSION = {"version": param("integer", "a submitted version (1 = the first), as it was submitted", minimum=1,
+                            maximum=10**6)}
 SUMMARY_TAGS = ["supervision"]
 
 
 class SupervisionRoutes(RouteGroup):
     # -- inspections --------------------------------------------------------------------------
     @route("GET", INSPECTIONS, tags=SUMMARY_TAGS, response=supervision.InspectionPageSchema,
-           query={**PAGING, "year": ("integer", "inspections of that year"), "studio_id": ("string", "one studio")},
+           query={**PAGING, "year": param("integer", "inspections of that year", minimum=2000, maximum=2100),
+                  "studio_id": param("string", "one studio")},
            summary="The tenant's inspections, newest first (a unit sees those of its own studios)")
     def list_inspections(self, request, tenant_id):
         return self.services.supervision.list_inspections(
@@ -33,12 +38,12 @@ class SupervisionRoutes(RouteGroup):
 
     @route("POST", INSPECTIONS, tags=SUMMARY_TAGS, roles=EDITORS, body=supervision.InspectionRequestSchema,
            response=supervision.InspectionSchema, status=201, idempotent_key=True,
-           responses={200: "The same Idempotency-Key and body were recorded before: the first inspection"},
            summary="Record an inspection of one of your studios: date, inspectors, what was checked, findings, "
                    "rating, rectification items with due dates (R-12)")
     def record_inspection(self, request, tenant_id):
         made = self.services.supervision.record_inspection(tenant_id, request.body_json, idempotency_key(request))
-        return (201 if made["created"] else 200), made["inspection"]
+        # a replay the service recognised (e.g. after a gateway restart): the first answer's status again
+        return 201, made["inspection"], ({} if made["created"] else {REPLAYED: "true"})
 
     @route("GET", f"{INSPECTIONS}/<inspection_id>", tags=SUMMARY_TAGS, response=supervision.InspectionSchema,
            summary="One inspection with its rectification items")
@@ -105,7 +110,7 @@ class SupervisionRoutes(RouteGroup):
         return xlsx_response(self.services.supervision.summary_status_xlsx(**query_args(request, "year", "status",
                                                                                    "tenant_id")))
 
-    @route("PUT", "/api/v1/summaries/due-dates/<year>", tags=SUMMARY_TAGS, roles=REOPENERS,
+    @route("PUT", f"/api/v1/summaries/due-dates/{YEAR_OF_RECORD}", tags=SUMMARY_TAGS, roles=REOPENERS,
            body=supervision.DueDateSchema, response=supervision.DueDateAnswerSchema,
            summary="Set the year's summary due date (default 12-15, R-12)")
     def set_summary_due_date(self, request, year):
@@ -113,7 +118,7 @@ class SupervisionRoutes(RouteGroup):
 
     # -- notifications ---------------------------------------------------------------------------------
     @route("GET", "/api/v1/me/notifications", tags=["notifications"], response=supervision.NotificationPageSchema,
-           query={**PAGING, "unread_only": ("boolean", "true: only unread ones")},
+           query={**PAGING, "unread_only": param("boolean", "true: only unread ones")},
            summary="Your notifications, unread first: due soon, overdue, a report returned with its reasons, "
                    "a rectification due, an assessment published")
     def list_notifications(self, request):

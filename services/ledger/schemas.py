@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from services.ledger.contract import CATEGORIES, CATEGORY_LABELS, FUNDINGS, KINDS, MAX_AMOUNT_FEN
 from shared.schemas import StrictSchema, page_of
 
+ENTRY_KINDS = tuple(KINDS)  # for the gateway's filter
 USER_KINDS = ("matching", "expenditure", "reversal", "repayment")   # what a unit books; the rest come from events
 
 

@@ -78,7 +78,7 @@ class DirectorySeed(DependencyProvider):
         upsert_reference(db, reference_tenants())
         if config.get("DEMO_MODE"):
             seed_demo(db, hasher)
-            log.warning("DEMO_MODE: demo users seeded, every password is demo-pass")
+            log.warning("DEMO_MODE: demo users seeded (their shared password is in the README; no password is logged)")
         if config.get("BOOTSTRAP_ADMIN_PASSWORD"):
             upsert_user(db, hasher, "admin", config["BOOTSTRAP_ADMIN_PASSWORD"], ADMIN,
                         display_name="Administrator")

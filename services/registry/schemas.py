@@ -6,6 +6,10 @@ from services.registry.contract import (APPLICATION_STATES, CONDITIONS, TENANT_K
                                         validate_id_number)
 from services.registry.contract import birth_month as id_birth_month
 from services.registry.contract import gender as id_gender
+from shared.passwords import MAX_LENGTH as MAX_PASSWORD
+from shared.passwords import MIN_LENGTH as MIN_PASSWORD
+from shared.passwords import NOT_ONLY_DIGITS, password_problem
+from shared.passwords import POLICY as PASSWORD_POLICY
 from shared.principal import ROLES
 from shared.schemas import StrictSchema, page_of
 
@@ -22,16 +26,41 @@ class PrincipalSchema(StrictSchema):
     unit_id = fields.String(allow_none=True)
 
 
-class AuthenticatedSchema(PrincipalSchema):
-    """What ``authenticate`` answers: the principal and the user's display name."""
+class SignedInSchema(PrincipalSchema):
+    """The principal and the user's display name, as a login answers it."""
     display_name = fields.String()
+
+
+class AuthenticatedSchema(SignedInSchema):
+    """What ``authenticate`` answers: also the user's token version (the gateway signs it in)."""
+    token_version = fields.Integer()
+
+
+class TokenStateSchema(StrictSchema):
+    user = fields.String()
+    version = fields.Integer(metadata={"description": "tokens of an older version are void"})
+    disabled = fields.Boolean()
+
+
+class PasswordChangeSchema(StrictSchema):
+    current_password = fields.String(required=True, load_only=True, validate=validate.Length(min=1, max=200))
+    new_password = fields.String(required=True, load_only=True,
+                                 validate=[validate.Length(min=MIN_PASSWORD, max=MAX_PASSWORD,
+                                                           error=PASSWORD_POLICY + " (length)"),
+                                           validate.Regexp(NOT_ONLY_DIGITS, error=PASSWORD_POLICY + " (only digits)")],
+                                 metadata={"description": PASSWORD_POLICY})
+
+
+class UserDisabledSchema(StrictSchema):
+    disabled = fields.Boolean(required=True, metadata={
+        "description": "true: the user cannot log in and its tokens are void; false: it may log in again"})
 
 
 class TokenSchema(StrictSchema):
     access_token = fields.String()
     token_type = fields.String()
     expires_in = fields.Integer()
-    principal = fields.Nested(PrincipalSchema)
+    principal = fields.Nested(SignedInSchema)
 
 
 class TenantSchema(StrictSchema):
@@ -42,9 +71,7 @@ class TenantSchema(StrictSchema):
     code = fields.String(allow_none=True, validate=validate.Length(max=20))
     authority = fields.String(validate=validate.Length(max=200),
                               metadata={"description": "the supervising authority's name (主管部门)"})
-
-
-    created_at = fields.DateTime(dump_only=True)
+    created_at = fields.DateTime(dump_only=True, metadata={"description": "when it was added"})
 
 
 class TenantCreateSchema(TenantSchema):
@@ -65,7 +92,7 @@ class UnitSchema(StrictSchema):
     contact = fields.String(load_default="", validate=validate.Length(max=100))
     phone = fields.String(load_default="", validate=validate.Length(max=40))
     created_at = fields.DateTime(dump_only=True)
-    created_by = fields.String(dump_only=True)
+    created_by = fields.String(dump_only=True, metadata={"description": "who registered it"})
 
     @validates("credit_code")
     def _credit_code(self, value, **kwargs):
@@ -79,14 +106,23 @@ class UserSchema(StrictSchema):
     username = fields.String(required=True, load_only=True,
                              validate=validate.Regexp(r"^[A-Za-z0-9._-]{3,64}$",
                                                       error="3 to 64 letters, digits, '.', '_' or '-'"))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=200))
+    password = fields.String(required=True, load_only=True,
+                             validate=[validate.Length(min=MIN_PASSWORD, max=MAX_PASSWORD, error=PASSWORD_POLICY + " (length)"),
+                                       validate.Regexp(NOT_ONLY_DIGITS, error=PASSWORD_POLICY + " (only digits)")],
+                             metadata={"description": PASSWORD_POLICY})
     display_name = fields.String(load_default="", validate=validate.Length(max=100))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     tenant_id = fields.String(allow_none=True, load_default=None)
     unit_id = fields.String(allow_none=True, load_default=None)
     # output: what a user record shows (its password hash is never named, so never dumped)
-    created_at = fields.DateTime(dump_only=True)
-    created_by = fields.String(dump_only=True)
+    created_at = fields.DateTime(dump_only=True, metadata={"description": "when it was added"})
+    created_by = fields.String(dump_only=True, metadata={"description": "who added it"})
+
+    @validates_schema
+    def _password_policy(self, data, **kwargs):
+        problem = password_problem(data.get("password") or "", data.get("username"))
+        if problem and data.get("password"):
+            raise ValidationError({"password": [problem]})
 
 
 TenantPageSchema = page_of(TenantSchema)
@@ -116,6 +152,8 @@ def _enum(values, description: str):
             if isinstance(values, dict) else f"{description}: " + ", ".join(values)}
 
 
+APPLICATION_KINDS = ("new_studio", "lead_change")  # for the gateway's filters
+STUDIO_STATES = ("active", "revoked")
 MATERIAL_KINDS = tuple(contract.MATERIAL_KINDS)  # for the gateway's documentation of the upload route
 BIRTH_MONTH = validate.Regexp(r"^(19|20)\d\d-(0[1-9]|1[0-2])$", error="a month as YYYY-MM")
 

@@ -8,7 +8,7 @@ from services.registry import schemas
 from services.registry.dependencies import DirectorySeed, Passwords
 from shared.clock import Clock
 from services.registry.domain import excel, files
-from services.registry.storage import applications, directory, holidays, materials, studios
+from services.registry.storage import applications, directory, holidays, materials, sessions, studios
 from services.registry.contract import LEAD_CHANGE
 from services.registry.storage import INDEXES, OUTBOX_COLLECTIONS, SCOPES, USERS
 from shared.errors import UnsupportedMediaType, ValidationFailed
@@ -61,8 +61,31 @@ class RegistryService(JobRunner, UploadReceiver, ServiceBase):
     @rpc(public=True)
     def authenticate(self, username, password):
         credentials = load(schemas.LoginSchema(), {"username": username, "password": password})
-        return schemas.AuthenticatedSchema().dump(
-            directory.authenticate(self.store.unscoped(USERS), self.passwords, **credentials))
+        answer = directory.authenticate(self.store.unscoped(USERS), self.passwords, **credentials)
+        answer["token_version"] = sessions.token_state(self.store, answer["user"])["version"]
+        return schemas.AuthenticatedSchema().dump(answer)
+
+    # -- sessions: token revocation (issue 18, storage/sessions.py) -------------------------
+    @rpc
+    def token_state(self):
+        """The caller's token version and whether it is disabled (the gateway checks tokens with it)."""
+        return schemas.TokenStateSchema().dump(sessions.token_state(self.store, self.store.principal.user))
+
+    @rpc
+    def revoke_my_tokens(self):
+        """Log out: every token of the caller issued so far is void."""
+        return schemas.TokenStateSchema().dump(sessions.revoke_tokens(self.store, self.store.principal.user))
+
+    @rpc
+    def change_my_password(self, data):
+        change = load(schemas.PasswordChangeSchema(), data)
+        return schemas.TokenStateSchema().dump(sessions.change_password(
+            self.store, self.passwords, self.store.principal.user, change["current_password"], change["new_password"]))
+
+    @rpc
+    def set_user_disabled(self, username, data):
+        change = load(schemas.UserDisabledSchema(), data)
+        return schemas.TokenStateSchema().dump(sessions.set_disabled(self.store, username, change["disabled"]))
 
     @rpc
     def list_tenants(self, page=1, page_size=50, kind=None):

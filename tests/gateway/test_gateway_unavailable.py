@@ -34,7 +34,7 @@ def test_readyz_is_503_and_names_the_services_that_do_not_answer(partial_system)
     assert resp.status_code == 503
     body = resp.json()
     assert body["status"] == "not ready"
-    assert sorted(body["unavailable"]) == ["assessment", "ledger", "reporting", "supervision"]
+    assert sorted(body["unavailable"]) == ["assessment", "audit", "ledger", "reporting", "supervision"]
     assert body["services"]["registry"]["status"] == "ok"
 
 

@@ -72,7 +72,9 @@ def test_R23_a_unit_books_matching_funds_and_the_same_key_returns_the_first_entr
     assert first.status_code == 201, first.text
     again = accounts.post(ENTRIES.format(DC), "demo-unit-a", headers=headers,
                           json={"kind": "matching", "amount_fen": 10_000_000, "memo": "单位配套资金"})
-    assert again.status_code == 200 and again.json() == first.json()
+    # one rule for replays (issue 18): the first answer's status and body, marked as a replay
+    assert again.status_code == 201 and again.json() == first.json()
+    assert again.headers["Idempotency-Replayed"] == "true" and "Idempotency-Replayed" not in first.headers
     entries = accounts.get(ENTRIES.format(DC), "demo-unit-a").json()
     assert [e["kind"] for e in entries["items"]].count("matching") == 1
 
@@ -162,4 +164,4 @@ def test_every_ledger_route_is_in_the_openapi_document(accounts):
         assert path in spec["paths"], path
     post = spec["paths"]["/api/v1/studios/{studio_id}/account/entries"]["post"]
     assert any(p["name"] == "Idempotency-Key" for p in post["parameters"])
-    assert {"200", "201", "409", "422"} <= set(post["responses"])
+    assert {"201", "409", "422"} <= set(post["responses"])

@@ -117,7 +117,9 @@ def test_R11_versions_return_with_reasons_and_resubmission(api):
     first = api.post(plan + "/submit", "demo-unit-a", headers={"Idempotency-Key": "v-1"})
     assert first.status_code == 201 and first.json()["report"]["version"] == 1
     replay = api.post(plan + "/submit", "demo-unit-a", headers={"Idempotency-Key": "v-1"})
-    assert replay.status_code == 200 and replay.json()["report"]["version"] == 1
+    # one rule for replays (issue 18): the first answer's status and body again, marked as a replay
+    assert replay.status_code == 201 and replay.json() == first.json()
+    assert replay.headers["Idempotency-Replayed"] == "true"
     problem(api.post(plan + "/return", "demo-unit-a", json={"reasons": ["x"]}), 403)      # the tenant's step
     problem(api.post(plan + "/return", "demo-dongcheng", json={"reasons": []}), 422)
     returned = api.post(plan + "/return", "demo-dongcheng", json={"reasons": ["带徒人数与花名册不符"]})

@@ -165,7 +165,9 @@ def test_R12_inspections_a_tenant_records_a_unit_closes_its_item_others_see_noth
     made = api.post(url, "demo-dongcheng", json=poor, headers={"Idempotency-Key": "sup-e2e-insp"})
     assert made.status_code == 201, made.text
     again = api.post(url, "demo-dongcheng", json=poor, headers={"Idempotency-Key": "sup-e2e-insp"})
-    assert again.status_code == 200 and again.json()["inspection_id"] == made.json()["inspection_id"]
+    # one rule for replays (issue 18): the first answer's status and body, marked as a replay
+    assert again.status_code == 201 and again.json()["inspection_id"] == made.json()["inspection_id"]
+    assert again.headers["Idempotency-Replayed"] == "true" and "Idempotency-Replayed" not in made.headers
     iid = made.json()["inspection_id"]
     problem(api.post("/api/v1/tenants/haidian/inspections", "demo-dongcheng", json=poor), 404)
     problem(api.post(url, "demo-dongcheng", json={**poor, "studio_id": "SUP-HD-1"}), 404)
