@@ -26,6 +26,7 @@ from werkzeug.utils import send_file
 from werkzeug.wrappers import Response
 
 from gateway.problems import problem_response
+from gateway.server import ProblemWebServer
 from shared.errors import NotFound
 
 CONSOLE_DIST = Path(__file__).resolve().parent.parent / "console" / "dist"
@@ -68,6 +69,9 @@ def secure(response: Response) -> Response:
 
 class StaticRoute(HttpRequestHandler):
     """A GET route answered from console/dist without a worker (files, not operations)."""
+    # the API's server: one server on the port (a second one would share it by SO_REUSEPORT and
+    # answer half the requests without the console's rules)
+    server = ProblemWebServer()
 
     def handle_request(self, request):
         request.shallow = False
