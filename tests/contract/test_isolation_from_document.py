@@ -83,6 +83,9 @@ def _inspection(studio_id) -> dict:
             "rectifications": [{"description": "补齐设备台账", "due_on": "2026-12-31"}]}
 
 
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def _upload():
     return {"file": ("a.png", io.BytesIO(forms.PNG), "image/png")}
 
@@ -133,9 +136,20 @@ def world(system):
     agreement = _bodies(records)["save_agreement"]
     wait_for(lambda: api.request("PUT", f"/api/v1/studios/{studio_id}/agreements/2026", "demo-unit-a",
                                  json=agreement).status_code == 200, message="the studio's agreement")
+    records["job_id"] = _import_job(api)
     records.update(_supervision_records(api, studio_id))
     records["round_id"] = _assessment_round(api, studio_id)
     return api, doc, records
+
+
+def _import_job(api) -> str:
+    """A job of unit-a: the blank application template imported as a job (it fails: nothing is filled in)."""
+    blank = api.get("/api/v1/templates/application.xlsx", "demo-unit-a")
+    assert blank.status_code == 200, blank.text
+    accepted = api.post("/api/v1/applications/import", "demo-unit-a", headers={"Prefer": "respond-async"},
+                        files={"file": ("申报表.xlsx", blank.content, XLSX_TYPE)})
+    assert accepted.status_code == 202, accepted.text
+    return accepted.json()["id"]
 
 
 def _supervision_records(api, studio_id) -> dict:
