@@ -75,11 +75,15 @@ class StaticRoute(HttpRequestHandler):
 
     def handle_request(self, request):
         request.shallow = False
+        request_id = (request.headers.get("X-Request-Id") or uuid.uuid4().hex)[:64]
         dist = console_dist(self.container.config)
         try:
             response = self.answer(request, dist, **request.path_values)
         except Exception as exc:  # a file vanished mid-read, a bad path: answer as the API does
-            response = problem_response(exc, uuid.uuid4().hex)
+            response = problem_response(exc, request_id)
+        if response.status_code == 404 and request.path.startswith("/api/"):   # under this request's id
+            response = problem_response(NotFound(f"no API route GET {request.path}"), request_id)
+        response.headers["X-Request-Id"] = request_id
         return secure(response)
 
     def answer(self, request, dist: Path, path: str = "") -> Response:
