@@ -18,7 +18,7 @@ app.use(pinia).use(router)
 setUnauthorizedHandler(() => {
   const auth = useAuth(pinia)
   if (!auth.token) return
-  auth.signOut()
+  auth.expire()
   const here = router.currentRoute.value
   if (here.name !== 'login') router.push({ name: 'login', query: { redirect: here.fullPath, expired: '1' } })
 })

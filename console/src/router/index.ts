@@ -64,7 +64,12 @@ const router = createRouter({ history: createWebHistory(), routes })
 router.beforeEach((to) => {
   const auth = useAuth()
   if (to.meta.public) return true
-  if (!auth.loggedIn) return { name: 'login', query: to.fullPath !== '/' ? { redirect: to.fullPath } : {} }
+  if (!auth.loggedIn) {
+    // a navigation that was under way when a 401 ended the session keeps saying why
+    const query: Record<string, string> = to.fullPath !== '/' ? { redirect: to.fullPath } : {}
+    if (auth.expired) query.expired = '1'
+    return { name: 'login', query }
+  }
   const roles = to.meta.roles as readonly string[] | undefined
   if (roles && !roles.includes(auth.role)) return { name: 'not-found', params: { rest: to.path.slice(1).split('/') } }
   return true

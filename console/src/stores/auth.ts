@@ -9,7 +9,9 @@ function stored(): Principal | null {
 
 /** The session: the token lives in sessionStorage (this tab only) and is dropped on any 401. */
 export const useAuth = defineStore('auth', {
-  state: () => ({ token: sessionStorage.getItem(TOKEN_KEY) || '', principal: stored() as Principal | null }),
+  state: () => ({ token: sessionStorage.getItem(TOKEN_KEY) || '', principal: stored() as Principal | null,
+    /** the session ended by a 401 (not by the user): the login page says so */
+    expired: false }),
   getters: {
     loggedIn: (s) => !!s.token && !!s.principal,
     role: (s) => s.principal?.role || '',
@@ -20,6 +22,11 @@ export const useAuth = defineStore('auth', {
       sessionStorage.setItem(PRINCIPAL_KEY, JSON.stringify(principal))
       this.token = token
       this.principal = principal
+      this.expired = false
+    },
+    expire() {
+      this.signOut()
+      this.expired = true
     },
     signOut() {
       sessionStorage.removeItem(TOKEN_KEY)
