@@ -21,11 +21,14 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
+
+# eventlet prints a deprecation banner when first imported, and config loading may import it
+# (through nameko) before _patch(): one filter for the whole process keeps `make run`'s log readable.
+warnings.filterwarnings("ignore", message="(?s).*Eventlet is deprecated")
 
 
 def _patch():
-    import warnings
-    warnings.filterwarnings("ignore", message="(?s).*Eventlet is deprecated")
     import eventlet
     eventlet.monkey_patch()
 
@@ -237,11 +240,12 @@ def run_all(argv=None) -> int:
         for name in config["SERVICES"]:   # the gateway last (it is last in SERVICES)
             supervisor.add(name, [sys.executable, "-m", "shared.cli", "service", name], env)
             order.append(name)
-        if not _wait_ready(url, supervisor, 90):
+        start_timeout = float(config.get("START_TIMEOUT_SECONDS") or 300)
+        if not _wait_ready(url, supervisor, start_timeout):
             dead = supervisor.dead()
             print("the system did not become ready"
                   + (f": {', '.join(dead)} stopped at start-up (see its message above)" if dead
-                     else f" in 90 s; see {url}/readyz and the logs above"))
+                     else f" in {start_timeout:g} s (START_TIMEOUT_SECONDS); see {url}/readyz and the logs above"))
             return 1
         demo = env.get("DEMO_MODE", "").lower() in ("1", "true", "yes", "on")
         seeding = None   # the demo city is seeded while the supervisor keeps watching
@@ -288,22 +292,37 @@ def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-def _wait_ready(url: str, supervisor, seconds: float) -> bool:
+def _wait_ready(url: str, supervisor, seconds: float, say=None, every: float = 20) -> bool:
     """Until /readyz says ready; False at once if a process stops while starting (a bad
-    setting is reported by that process and is not retried)."""
+    setting is reported by that process and is not retried). On a busy machine starting
+    takes a while: every ``every`` seconds one line says what is still starting."""
     import json
     import urllib.error
     import urllib.request
-    deadline = time.monotonic() + seconds
+    say = say or (lambda line: print(line, flush=True))
+    started = time.monotonic()
+    deadline, next_note = started + seconds, started + every
+    waiting = ["gateway"]
     while time.monotonic() < deadline:
         if supervisor.dead():
             return False
         try:
             with urllib.request.urlopen(f"{url}/readyz", timeout=3) as resp:
-                if json.load(resp).get("status") == "ready":
-                    return True
+                answer = json.load(resp)
+        except urllib.error.HTTPError as exc:   # 503 while not ready: its body says who
+            try:
+                answer = json.load(exc)
+            except ValueError:
+                answer = {}
         except (urllib.error.URLError, OSError, ValueError):
-            pass
+            answer = {}
+        if answer.get("status") == "ready":
+            return True
+        if answer:
+            waiting = answer.get("unavailable") or waiting
+        if time.monotonic() >= next_note:
+            say(f"starting ({time.monotonic() - started:.0f} s): waiting for {', '.join(waiting)}")
+            next_note += every
         time.sleep(0.5)
     return False
 

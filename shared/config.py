@@ -34,6 +34,7 @@ ENV_KEYS: dict[str, Any] = {
     "DEMO_MODE": _as_bool,
     "RPC_TIMEOUT_SECONDS": float,
     "READY_PING_TIMEOUT_SECONDS": float,
+    "START_TIMEOUT_SECONDS": float,       # make run: how long the system may take to become ready
     "MAX_JSON_BODY_BYTES": int,
     "MAX_UPLOAD_BYTES": int,
     "IMPORT_JOB_BYTES": int,
