@@ -164,6 +164,7 @@ REPORT_OVERDUE = ("supervision", "report.overdue")
 class SummarySubmittedData(_Data):
     summary_id = fields.String(required=True)
     tenant_id = fields.String(required=True)
+    tenant_name = fields.String()
     year = fields.Integer(required=True)
     version = fields.Integer(required=True)
     submitted_at = fields.AwareDateTime(required=True)

@@ -18,8 +18,9 @@ Inputs of the summary draft (the choice, and why):
 
 Events published (outbox): ``summary.submitted``; from the reminder timer ``summary.due_soon``,
 ``summary.overdue``, ``report.due_soon``, ``report.overdue`` (each once: unique reminder key).
-Events consumed (inbox, each applied once) into notifications: ``report.returned``, supervision's
-own reminders, ``assessment.graded``; plus the studio read model's three registry events.
+Events consumed (inbox, each applied once) into notifications: ``report.submitted`` (to the
+tenant), ``report.accepted`` and ``report.returned`` (to the unit), ``summary.submitted`` (to the
+city), supervision's own reminders, ``assessment.graded``; plus the studio read model's three registry events.
 """
 from __future__ import annotations
 
@@ -39,8 +40,9 @@ from services.supervision.domain.status import totals
 from services.supervision.domain.workbooks import status_workbook, summary_workbook, workbook_file
 from services.supervision.storage import INDEXES, OUTBOX_COLLECTIONS, SCOPES, Supervision
 from shared.errors import DomainError, ValidationFailed
-from shared.events import (ASSESSMENT_GRADED, REPORT_DUE_SOON, REPORT_OVERDUE, REPORT_RETURNED,
-                           SUMMARY_DUE_SOON, SUMMARY_OVERDUE, SUMMARY_SUBMITTED)
+from shared.events import (ASSESSMENT_GRADED, REPORT_ACCEPTED, REPORT_DUE_SOON, REPORT_OVERDUE,
+                           REPORT_RETURNED, REPORT_SUBMITTED, SUMMARY_DUE_SOON, SUMMARY_OVERDUE,
+                           SUMMARY_SUBMITTED)
 from shared.inbox import AlreadyApplied, Inbox
 from shared.logs import log_event
 from shared.outbox import Outbox
@@ -181,7 +183,7 @@ class SupervisionService(StudioReadModel, ServiceBase):
         def event(summary):
             return self.outbox.event(SUMMARY_SUBMITTED[1], {
                 "summary_id": summary["summary_id"], "tenant_id": summary["tenant_id"], "year": summary["year"],
-                "version": summary["version"], "submitted_at": summary["submitted_at"].isoformat(),
+                "tenant_name": summary.get("tenant_name") or summary["tenant_id"], "version": summary["version"], "submitted_at": summary["submitted_at"].isoformat(),
                 "due_on": summary["due_on"], "late_days": summary["late_days"]}, tenant_id=summary["tenant_id"])
 
         doc, created = self._supervision().submit(tenant_id, year, idempotency_key, event)
@@ -300,6 +302,20 @@ class SupervisionService(StudioReadModel, ServiceBase):
     # -- notifications from events -------------------------------------------------------------------
     @event_handler(*REPORT_RETURNED, requeue_on_error=True)
     def on_report_returned(self, payload):
+        return self.inbox.apply(payload, self._notify)
+
+    # a report waiting for review tells its tenant, an accepted one its unit, a submitted summary
+    # the city: these events had no subscriber and waited in their outbox for ever
+    @event_handler(*REPORT_SUBMITTED, requeue_on_error=True)
+    def on_report_submitted(self, payload):
+        return self.inbox.apply(payload, self._notify)
+
+    @event_handler(*REPORT_ACCEPTED, requeue_on_error=True)
+    def on_report_accepted(self, payload):
+        return self.inbox.apply(payload, self._notify)
+
+    @event_handler(*SUMMARY_SUBMITTED, requeue_on_error=True)
+    def on_summary_submitted(self, payload):
         return self.inbox.apply(payload, self._notify)
 
     @event_handler(*SUMMARY_DUE_SOON, requeue_on_error=True)

@@ -300,6 +300,22 @@ def test_notifications_reach_their_audience_only():
     assert again[0]["notification_id"] == n[0]["notification_id"]
 
 
+def test_r11_r12_submissions_and_acceptances_tell_the_one_who_acts_next():
+    """R-11: a submitted report waits for its tenant, an accepted one tells its unit; R-12: a
+    submitted summary tells the city (late days named)."""
+    report = {"tenant_id": "dongcheng", "unit_id": "unit-a", "studio_id": "s1", "year": 2026, "kind": "results",
+              "version": 2, "report_id": "r1"}
+    sub = notes.from_event("report.submitted", {**report, "late_days": 3}, "e5", NOW)
+    assert [x["audience"] for x in sub] == ["tenant:dongcheng"] and "逾期3天" in sub[0]["body"]
+    assert "年度工作成果" in sub[0]["title"] and sub[0]["subject"]["report_id"] == "r1"
+    acc = notes.from_event("report.accepted", report, "e6", NOW)
+    assert [x["audience"] for x in acc] == ["unit:unit-a"] and "第2版" in acc[0]["body"]
+    summ = notes.from_event("summary.submitted", {"tenant_id": "haidian", "tenant_name": "海淀区", "year": 2026,
+                                                  "version": 1, "late_days": 0}, "e7", NOW)
+    assert [x["audience"] for x in summ] == ["city"] and "海淀区" in summ[0]["body"] and "按时" in summ[0]["body"]
+    assert "city" not in notes.audience_keys(DONG) and "tenant:dongcheng" not in notes.audience_keys(UNIT_A)
+
+
 def test_notifications_read_state_is_per_user():
     n = {**notes.from_event("summary.due_soon", {"tenant_id": "dongcheng", "year": 2026, "due_on": "2026-12-15",
                                                  "days_left": 7}, "e4", NOW)[0], "read_by": ["demo-dongcheng"]}

@@ -155,7 +155,8 @@ def test_R12_a_late_submission_publishes_summary_submitted_with_its_days_late(re
         assert rpc.supervision.submit_summary("dongcheng", 2026, "k-1")["created"] is False   # a replay
     event = wait_for(lambda: next((e for e in RECEIVED.values() if e["type"] == "summary.submitted"), None),
                      message="summary.submitted")
-    assert event["data"] == {"summary_id": "dongcheng:2026", "tenant_id": "dongcheng", "year": 2026, "version": 1,
+    assert event["data"] == {"summary_id": "dongcheng:2026", "tenant_id": "dongcheng", "tenant_name": event["data"]["tenant_name"],
+                             "year": 2026, "version": 1,
                              "submitted_at": event["data"]["submitted_at"], "due_on": "2026-12-15", "late_days": 2}
     holds_for(lambda: sum(e["type"] == "summary.submitted" for e in RECEIVED.values()) == 1, 0.3,
               message="one summary.submitted")

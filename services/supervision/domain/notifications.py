@@ -70,6 +70,22 @@ def from_event(event_type: str, data: Mapping, event_id: str, now: datetime) -> 
         body = f"{data.get('year')}年{_kind(data)}已被退回，请修改后重新提交。退回原因：" + "；".join(reasons or ["（未填写）"])
         return [notification(event_id, f"unit:{data['unit_id']}", event_type, f"{_kind(data)}被退回", body,
                              now=now, subject={**subject, "reasons": reasons}, tenant_id=t)]
+    if event_type == "report.submitted":
+        late = data.get("late_days") or 0
+        body = (f"工作室{data['studio_id']}的{data.get('year')}年{_kind(data)}（第{data.get('version')}版）已提交，请审核。"
+                + (f"逾期{late}天提交。" if late else ""))
+        return [notification(event_id, f"tenant:{t}", event_type, f"{_kind(data)}待审核", body, now=now,
+                             subject={**subject, "version": data.get("version"), "late_days": late}, tenant_id=t)]
+    if event_type == "report.accepted":
+        body = f"工作室{data['studio_id']}的{data.get('year')}年{_kind(data)}（第{data.get('version')}版）已通过审核。"
+        return [notification(event_id, f"unit:{data['unit_id']}", event_type, f"{_kind(data)}已通过", body,
+                             now=now, subject={**subject, "version": data.get("version")}, tenant_id=t)]
+    if event_type == "summary.submitted":
+        late = data.get("late_days") or 0
+        body = (f"{data.get('tenant_name') or t}的{data['year']}年度工作总结（第{data.get('version')}版）已提交"
+                + (f"，逾期{late}天。" if late else "，按时提交。"))
+        return [notification(event_id, "city", event_type, "年度工作总结已提交", body, now=now,
+                             subject={**subject, "version": data.get("version"), "late_days": late}, tenant_id=t)]
     if event_type == "summary.due_soon":
         body = f"{data['year']}年度工作总结应于{data['due_on']}前提交，还剩{data.get('days_left')}天。"
         return [notification(event_id, f"tenant:{t}", event_type, "年度工作总结即将到期", body, now=now,
