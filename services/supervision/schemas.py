@@ -102,7 +102,7 @@ class DueDateAnswerSchema(Schema):
     summary_due_on = fields.String()
 
 
-class HistorySchema(Schema):
+class SummaryHistorySchema(Schema):
     at = fields.DateTime()
     by = fields.String()
     action = fields.String(metadata={"description": "built | rebuilt | edited | submitted | reopened"})
@@ -111,7 +111,7 @@ class HistorySchema(Schema):
     late_days = fields.Integer()
 
 
-class SubmissionSchema(Schema):
+class SummarySubmissionSchema(Schema):
     submitted_at = fields.DateTime()
     late_days = fields.Integer()
     timeliness = fields.String()
@@ -156,9 +156,9 @@ class SummarySchema(Schema):
     submitted_by = fields.String(allow_none=True)
     late_days = fields.Integer(allow_none=True)
     timeliness = fields.String(allow_none=True)
-    first_submission = fields.Nested(SubmissionSchema, allow_none=True)
+    first_submission = fields.Nested(SummarySubmissionSchema, allow_none=True)
     versions = fields.Method("_versions", metadata={"description": "the submitted versions: number, date, lateness"})
-    history = fields.List(fields.Nested(HistorySchema))
+    history = fields.List(fields.Nested(SummaryHistorySchema))
 
     def _versions(self, obj):
         return [{"version": v["version"], "submitted_at": v["submitted_at"].isoformat()
