@@ -207,6 +207,7 @@ def test_admin_moves_the_demo_clock_and_resets_it(screen, console_system):
         admin.page.locator(".el-message-box").get_by_role("button", name="确定").click()
         expect(admin.page.locator("[data-test=clock-now]")).not_to_contain_text("2026-12-20", timeout=SLOW)
         expect(admin.page.locator("[data-test=clock-now]")).to_contain_text("2026-09-28")   # CLOCK_TODAY of the run
+        expect(admin.page.locator("[data-test=clock-agree]")).to_have_text("一致", timeout=SLOW)   # every service
         admin.shot("clock-reset")
         # not an admin: no menu entry, and the page is not found
         centre = screen("centre-no-clock").login("demo-center")
