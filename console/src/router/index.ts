@@ -44,6 +44,8 @@ export const screens: RouteRecordRaw[] = [
     meta: { title: '死信队列', menu: true, icon: 'Warning', roles: ['admin'] } },
   { path: 'admin/readiness', name: 'readiness', component: () => import('@/views/ReadinessView.vue'),
     meta: { title: '服务状态', menu: true, icon: 'Monitor', roles: ['admin'] } },
+  { path: 'admin/clock', name: 'clock', component: () => import('@/views/ClockView.vue'),
+    meta: { title: '演示时钟', menu: true, icon: 'Timer', roles: ['admin'] } },
 ]
 
 export function homeFor(role: string): string {
