@@ -15,6 +15,7 @@ Plain Python: the gateway's schemas only shape JSON; the rules live here.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 from typing import Any, Collection, Mapping
 
@@ -171,6 +172,10 @@ def _plain_item(raw: Mapping, year: int) -> dict | None:
                       year)
 
 
+_LEVELS = frozenset(SKILL_LEVELS)
+_iso_date = functools.lru_cache(maxsize=1024)(_dt.date.isoformat)   # a year's days recur row after row
+
+
 def plain_item(output: Any, heading: Any, title: Any, quantity: Any, day: Any, person: Any, note: Any,
                level: Any, year: int) -> dict | None:
     """The normalised item of these field values when every one is already right, else None
@@ -178,7 +183,8 @@ def plain_item(output: Any, heading: Any, title: Any, quantity: Any, day: Any, p
     ``level``: None when not given. The one check of an item's rules on the fast path:
     ``validate_item`` uses it, and so does the workbook reader for each detail row (10,000 rows
     an upload: hence ``_clean`` spelled out in line)."""
-    if output not in HEADING_OF or heading not in (None, "", HEADING_OF[output]):
+    heading_of = HEADING_OF.get(output) if type(output) is str else None
+    if heading_of is None or (heading is not None and heading != "" and heading != heading_of):
         return None
     if type(title) is not str or type(person) is not str or type(note) is not str or type(quantity) is not int:
         return None
@@ -193,13 +199,16 @@ def plain_item(output: Any, heading: Any, title: Any, quantity: Any, day: Any, p
     if not title or len(title) > MAX_TEXT or len(person) > 200 or len(note) > MAX_TEXT \
             or not 1 <= quantity <= MAX_QUANTITY:
         return None
-    if (level is None and output == "promotions") or (level is not None and level not in SKILL_LEVELS):
+    if level is None:
+        if output == "promotions":
+            return None
+    elif type(level) is not str or level not in _LEVELS:
         return None
     if type(day) is _dt.date:
         if day.year != year:
             return None
-        day = day.isoformat()
-    elif day in (None, ""):
+        day = _iso_date(day)
+    elif day is None or day == "":
         day = None
     elif type(day) is not str or len(day) != 10:
         return None
@@ -209,7 +218,7 @@ def plain_item(output: Any, heading: Any, title: Any, quantity: Any, day: Any, p
                 return None
         except ValueError:
             return None
-    return {"heading": HEADING_OF[output], "output": output, "title": title, "quantity": quantity, "date": day,
+    return {"heading": heading_of, "output": output, "title": title, "quantity": quantity, "date": day,
             "person": person, "skill_level": level, "note": note}
 
 
