@@ -569,7 +569,7 @@ def _read_table(book, name: str, columns: Sequence[tuple[str, str]], bound: int,
                     quantity = int(quantity)
                 elif quantity == "":
                     quantity = 1
-                item = plain(output, None, title, quantity, day, person, note, level or None, year) \
+                item = plain(output, None, title, quantity, day, person, note, None if level == "" else level, year) \
                     if type(day) is date or day == "" else None     # else the slow path says what is wrong
                 if item is not None:
                     append(item)
