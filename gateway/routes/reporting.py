@@ -19,8 +19,13 @@ from shared.uploads import send_upload
 from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, TENANT, UNIT
 
 STUDIO = "/api/v1/studios/<studio_id>"
-AGREEMENT = f"{STUDIO}/agreements/<year>"
-REPORT = f"{STUDIO}/reports/<year>/<kind>"
+# typed path segments (gateway/contract.py): the OpenAPI document declares them, and a value
+# outside them is a 422 naming the parameter before any service is called
+YEAR = f"<int(min={reporting.MIN_YEAR},max={reporting.MAX_YEAR}):year>"
+KIND = f"<any({','.join(reporting.REPORT_KINDS)}):kind>"
+AGREEMENT = f"{STUDIO}/agreements/{YEAR}"
+STUDIO_YEAR = f"{STUDIO}/reports/{YEAR}"
+REPORT = f"{STUDIO_YEAR}/{KIND}"
 CITY = (CITY_CENTER, CITY_BUREAU, ADMIN)
 TAGS = ["reporting"]
 UPLOAD_ERRORS = {
@@ -32,19 +37,14 @@ UPLOAD_ERRORS = {
          "template_version)",
 }
 DRY_RUN = {"dry_run": ("boolean", "true: validate and answer the same, store nothing")}
-LIST_FILTERS = {"year": param("integer", "the year", required=True, minimum=2000, maximum=2100),
+LIST_FILTERS = {"year": param("integer", "the year", required=True, minimum=reporting.MIN_YEAR,
+                              maximum=reporting.MAX_YEAR),
                 "tenant_id": param("string", "one tenant (city roles; a tenant user gets its own anyway)"),
                 "state": one_of("the state of any of the three records", reporting.DIGEST_STATES),
                 "timeliness": one_of("the timeliness of the plan or the results", reporting.TIMELINESS)}
 TEMPLATE_QUERY = {"studio_id": param("string", "pre-fill for this studio (its names)"),
-                  "year": param("integer", "pre-fill for this year", minimum=2000, maximum=2100)}
-
-
-def _kind(kind: str) -> str:
-    """The record a /reports/{year}/{kind} path names: plan or results (anything else is no route)."""
-    if kind not in ("plan", "results"):
-        raise NotFound(f"no report kind {kind!r}: plan or results")
-    return kind
+                  "year": param("integer", "pre-fill for this year", minimum=reporting.MIN_YEAR,
+                                maximum=reporting.MAX_YEAR)}
 
 
 def _flag(request, name: str) -> bool:
@@ -65,19 +65,19 @@ class ReportingRoutes(RouteGroup):
     def save_agreement(self, request, studio_id, year):
         return self.services.reporting.save_report(studio_id, year, "agreement", request.body_json)
 
-    @route("GET", f"{STUDIO}/agreements/<year>.xlsx", tags=TAGS, produces=(XLSX,),
+    @route("GET", f"{AGREEMENT}.xlsx", tags=TAGS, produces=(XLSX,),
            summary="The agreement as a filled workbook (the template's layout: it can be uploaded again)")
     def agreement_workbook(self, request, studio_id, year):
         return xlsx_response(self.services.reporting.report_workbook(studio_id, year, "agreement"))
 
-    @route("POST", f"{STUDIO}/agreements/<year>.xlsx", tags=TAGS, roles=(UNIT,), body_kind=UPLOAD_KIND,
+    @route("POST", f"{AGREEMENT}.xlsx", tags=TAGS, roles=(UNIT,), body_kind=UPLOAD_KIND,
            query=DRY_RUN, response=reporting.UploadResultSchema, responses=UPLOAD_ERRORS,
            summary="Upload a filled agreement workbook: every cell validated; stored as the draft unless dry_run")
     def upload_agreement(self, request, studio_id, year):
         return self._upload(request, studio_id, year, "agreement")
 
     # -- plan and results (年度工作计划 / 年度工作总结) ---------------------------------------------
-    @route("GET", f"{STUDIO}/reports/<year>", tags=TAGS, response=reporting.DigestItemSchema,
+    @route("GET", STUDIO_YEAR, tags=TAGS, response=reporting.DigestItemSchema,
            summary="A studio's year at a glance: agreement, plan and results (state, version, on time / late / "
                    "missing), targets met, outputs under R-10's headings, economic benefit")
     def studio_year(self, request, studio_id, year):
@@ -90,21 +90,21 @@ class ReportingRoutes(RouteGroup):
            summary="The annual plan or results (R-10): state, draft, latest version, history; results also "
                    "met / not met per target of the agreement and the plan")
     def get_report(self, request, studio_id, year, kind):
-        return self.services.reporting.get_report(studio_id, year, _kind(kind))
+        return self.services.reporting.get_report(studio_id, year, kind)
 
     @route("PUT", REPORT, tags=TAGS, roles=(UNIT,), body=reporting.ReportContentSchema,
            response=reporting.ReportSchema,
            summary="Save the plan's or results' draft: items under the four headings of R-10, economic benefit "
                    "(fen), narrative")
     def save_report(self, request, studio_id, year, kind):
-        return self.services.reporting.save_report(studio_id, year, _kind(kind), request.body_json)
+        return self.services.reporting.save_report(studio_id, year, kind, request.body_json)
 
-    @route("GET", f"{STUDIO}/reports/<year>/<kind>.xlsx", tags=TAGS, produces=(XLSX,),
+    @route("GET", f"{REPORT}.xlsx", tags=TAGS, produces=(XLSX,),
            summary="The plan or results as a filled workbook (results: with the targets met / not met)")
     def report_workbook(self, request, studio_id, year, kind):
-        return xlsx_response(self.services.reporting.report_workbook(studio_id, year, _kind(kind)))
+        return xlsx_response(self.services.reporting.report_workbook(studio_id, year, kind))
 
-    @route("POST", f"{STUDIO}/reports/<year>.xlsx", tags=TAGS, roles=(UNIT,), body_kind=UPLOAD_KIND,
+    @route("POST", f"{STUDIO_YEAR}.xlsx", tags=TAGS, roles=(UNIT,), body_kind=UPLOAD_KIND,
            query=DRY_RUN, response=reporting.UploadResultSchema, responses=UPLOAD_ERRORS,
            summary="Upload a filled annual-report workbook (plan or results, as its 报告类型 says): every cell "
                    "validated; stored as the draft unless dry_run")
@@ -139,7 +139,7 @@ class ReportingRoutes(RouteGroup):
            idempotent_key=True, status=201,
            summary="Submit the plan's or results' draft to the tenant: a new version, on time or late (R-11)")
     def submit_report(self, request, studio_id, year, kind):
-        return self._submit(request, studio_id, year, _kind(kind))
+        return self._submit(request, studio_id, year, kind)
 
     def _submit(self, request, studio_id, year, kind):
         done = self.services.reporting.submit_report(studio_id, year, kind, idempotency_key(request))
@@ -154,7 +154,7 @@ class ReportingRoutes(RouteGroup):
     @route("POST", f"{REPORT}/accept", tags=TAGS, roles=(TENANT,), response=reporting.ReportSchema,
            summary="The tenant accepts the submitted plan or results")
     def accept_report(self, request, studio_id, year, kind):
-        return self.services.reporting.accept_report(studio_id, year, _kind(kind))
+        return self.services.reporting.accept_report(studio_id, year, kind)
 
     @route("POST", f"{AGREEMENT}/return", tags=TAGS, roles=(TENANT,), body=reporting.ReturnRequestSchema,
            response=reporting.ReportSchema,
@@ -166,7 +166,7 @@ class ReportingRoutes(RouteGroup):
            response=reporting.ReportSchema,
            summary="The tenant returns the submitted plan or results with reasons (the unit is told why)")
     def return_report(self, request, studio_id, year, kind):
-        return self.services.reporting.return_report(studio_id, year, _kind(kind), request.body_json)
+        return self.services.reporting.return_report(studio_id, year, kind, request.body_json)
 
     @route("GET", f"{AGREEMENT}/versions", tags=TAGS, response=reporting.VersionListSchema,
            summary="Every submitted version of the agreement (who, when, outcome, reasons)")
@@ -176,7 +176,7 @@ class ReportingRoutes(RouteGroup):
     @route("GET", f"{REPORT}/versions", tags=TAGS, response=reporting.VersionListSchema,
            summary="Every submitted version of the plan or results (who, when, due, late days, outcome, reasons)")
     def report_versions(self, request, studio_id, year, kind):
-        return self.services.reporting.list_versions(studio_id, year, _kind(kind))
+        return self.services.reporting.list_versions(studio_id, year, kind)
 
     @route("GET", f"{AGREEMENT}/versions/<version>", tags=TAGS, response=reporting.VersionDetailSchema,
            summary="One earlier version of the agreement, as submitted")
@@ -186,7 +186,7 @@ class ReportingRoutes(RouteGroup):
     @route("GET", f"{REPORT}/versions/<version>", tags=TAGS, response=reporting.VersionDetailSchema,
            summary="One earlier version of the plan or results, as submitted")
     def report_version(self, request, studio_id, year, kind, version):
-        return self.services.reporting.get_version(studio_id, year, _kind(kind), version)
+        return self.services.reporting.get_version(studio_id, year, kind, version)
 
     # -- the year's list, due dates, templates -------------------------------------------------
     @route("GET", "/api/v1/reports", tags=TAGS, response=reporting.DigestPageSchema, query={**PAGING, **LIST_FILTERS},
@@ -201,13 +201,13 @@ class ReportingRoutes(RouteGroup):
         return xlsx_response(self.services.reporting.reports_workbook(
             **query_args(request, "year", "tenant_id", "state", "timeliness")))
 
-    @route("GET", "/api/v1/reporting/due-dates/<year>", tags=TAGS, response=reporting.DueDatesOutSchema,
+    @route("GET", f"/api/v1/reporting/due-dates/{YEAR}", tags=TAGS, response=reporting.DueDatesOutSchema,
            summary="The year's due dates (defaults: plan March 31, results December 1)")
     def due_dates(self, request, year):
-        days = self.services.reporting.due_dates(year)      # 422 unless year is a year
+        days = self.services.reporting.due_dates(year)
         return {"year": int(year), **days}
 
-    @route("PUT", "/api/v1/reporting/due-dates/<year>", tags=TAGS, roles=CITY, body=reporting.DueDatesSchema,
+    @route("PUT", f"/api/v1/reporting/due-dates/{YEAR}", tags=TAGS, roles=CITY, body=reporting.DueDatesSchema,
            response=reporting.DueDatesOutSchema, summary="The city sets the year's due dates")
     def set_due_dates(self, request, year):
         return self.services.reporting.set_due_dates(year, request.body_json)

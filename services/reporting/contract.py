@@ -5,6 +5,8 @@ these, so a name is declared once.
 """
 AGREEMENT, PLAN, RESULTS = "agreement", "plan", "results"
 KINDS = (AGREEMENT, PLAN, RESULTS)
+REPORT_KINDS = (PLAN, RESULTS)          # the kinds of /reports/{year}/{kind}
+MIN_YEAR, MAX_YEAR = 2000, 2100         # the years a record may be of (the gateway's typed {year} too)
 KIND_NAMES = {AGREEMENT: "目标任务责任书", PLAN: "年度工作计划", RESULTS: "年度工作总结"}
 
 # R-10: the four headings of the lead's duties and the outputs counted under each.

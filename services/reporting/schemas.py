@@ -6,10 +6,9 @@ the year, signatories) are the domain's, which names the rule in each field erro
 """
 from marshmallow import Schema, fields, validate
 
-from services.reporting.contract import DIGEST_STATES, KINDS, OUTPUTS, SKILL_LEVELS, STATES, TIMELINESS
+from services.reporting.contract import (DIGEST_STATES, KINDS, MAX_YEAR, MIN_YEAR, OUTPUTS, REPORT_KINDS,  # noqa: F401
+                                         SKILL_LEVELS, STATES, TIMELINESS)
 from shared.schemas import FileSchema, StrictSchema, StudioRowSchema, page_of  # noqa: F401  # noqa: F401  (list_studios, shared/studios.py)
-
-REPORT_KINDS = ("plan", "results")
 
 
 # -- input -------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import base64
 from eventlet import tpool
 
 from services.reporting import schemas
+from services.reporting.contract import MAX_YEAR, MIN_YEAR
 from services.reporting.domain import workbooks
 from services.reporting.dependencies import UploadBounds
 from services.reporting.storage import INDEXES, OUTBOX_COLLECTIONS, SCOPES, Reports
@@ -52,8 +53,8 @@ def _year(value) -> int:
         year = int(value)
     except (TypeError, ValueError):
         raise ValidationFailed("year must be a whole number", errors={"year": "must be a year, e.g. 2026"})
-    if not 2000 <= year <= 2100:
-        raise ValidationFailed("year out of range", errors={"year": "must be 2000–2100"})
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValidationFailed("year out of range", errors={"year": f"must be {MIN_YEAR}–{MAX_YEAR}"})
     return year
 
 

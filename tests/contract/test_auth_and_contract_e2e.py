@@ -117,3 +117,37 @@ def test_one_rule_for_replays_on_every_creating_route(system):
     creating = [op for item in doc["paths"].values() for m, op in item.items() if m == "post" and "201" in op["responses"]]
     assert creating and all(any(p["name"] == "Idempotency-Key" for p in op.get("parameters", [])) for op in creating)
     assert all("Idempotency-Replayed" in op["responses"]["201"]["headers"] for op in creating)
+
+
+def test_reporting_year_and_kind_segments_are_typed_and_a_bad_value_is_422_naming_it(system):
+    """The records of R-10 / R-11 are a studio's per year and kind: ``{year}`` is a year 2000–2100
+    and ``{kind}`` plan or results, declared in the document; any other value is a 422 naming the
+    parameter, before any service is asked (a good value still reaches it: an unknown studio is 404)."""
+    s = "/api/v1/studios/no-such-studio"
+    for method, path, user, name in (
+            ("GET", f"{s}/reports/twenty/plan", "demo-center", "year"),
+            ("GET", f"{s}/reports/1999/plan", "demo-center", "year"),
+            ("GET", f"{s}/reports/2026/draft", "demo-center", "kind"),
+            ("GET", f"{s}/reports/2026/agreement.xlsx", "demo-center", "kind"),
+            ("PUT", f"{s}/reports/2026/summary", "demo-unit-a", "kind"),
+            ("POST", f"{s}/reports/2026/bogus/submit", "demo-unit-a", "kind"),
+            ("GET", f"{s}/reports/2026x", "demo-center", "year"),
+            ("POST", f"{s}/reports/20x6.xlsx", "demo-unit-a", "year"),
+            ("GET", f"{s}/agreements/3000", "demo-center", "year"),
+            ("GET", f"{s}/agreements/-1/versions", "demo-center", "year"),
+            ("GET", "/api/v1/reporting/due-dates/2101", "demo-center", "year")):
+        resp = system.request(method, path, user, json={} if method == "PUT" else None)
+        assert resp.status_code == 422, (method, path, resp.text)
+        assert resp.headers["Content-Type"].startswith("application/problem+json")
+        assert list(resp.json()["errors"]) == [name], (method, path, resp.text)
+    doc = system.get("/api/v1/openapi.json").json()
+    for path, method in (("/api/v1/studios/{studio_id}/reports/{year}/{kind}", "put"),
+                         ("/api/v1/studios/{studio_id}/reports/{year}/{kind}.xlsx", "get"),
+                         ("/api/v1/studios/{studio_id}/agreements/{year}", "get"),
+                         ("/api/v1/reporting/due-dates/{year}", "get")):
+        declared = {p["name"]: p["schema"] for p in doc["paths"][path][method]["parameters"] if p["in"] == "path"}
+        assert declared["year"] == {"type": "integer", "minimum": 2000, "maximum": 2100}, path
+        assert "{kind}" not in path or declared["kind"] == {"type": "string", "enum": ["plan", "results"]}, path
+    assert system.get(f"{s}/reports/2026/plan", "demo-center").status_code == 404
+    due = system.get("/api/v1/reporting/due-dates/2026", "demo-center")
+    assert due.status_code == 200 and due.json()["year"] == 2026, due.text

@@ -14,7 +14,7 @@ from services.reporting.domain import comparison, records
 from services.reporting.domain.xlsx_guard import UploadLimits
 from shared.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
-from .workbook_files import STUDIO, fill_results, part, rewrite, save, sheet_part
+from .workbook_files import STUDIO, as_excel_saves, fill_results, part, rewrite, save, sheet_part
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +128,20 @@ def test_r10_refuses_what_is_not_an_xlsx_by_content():
     _refused(zipped.getvalue(), UnsupportedMediaType, "not_xlsx")
 
 
+def test_r10_a_sheet_the_reader_cannot_read_to_its_end_is_refused_as_not_an_xlsx(template):
+    """The rows stream from the zip as they are read, so a sheet damaged after its first rows
+    (cut short, a shared string that is not there, rows out of order) is found mid-read: still
+    the same 422 naming the file, nothing stored (never a 500)."""
+    filled = fill_results(template, rows=40)
+    name = sheet_part(filled, "明细")
+    xml = part(filled, name)
+    at = xml.index(b'<row r="30"')
+    for damaged in (xml[:at + 40], xml[:at] + b'<row r="30"><c r="A30" t="s"><v>999</v></c></row>' + xml[at:],
+                    xml[:at] + b'<row r="3"><c r="A3"><v>1</v></c></row>' + xml[at:]):
+        err = _refused(rewrite(filled, {name: damaged}), wbk.WorkbookInvalid, "not_xlsx")
+        assert err.status == 422 and list(err.errors) == ["file"]
+
+
 def test_r10_refuses_a_macro_enabled_workbook(template):
     xlsm = rewrite(template, {}, {"xl/vbaProject.bin": b"\0" * 64})
     _refused(xlsm, UnsupportedMediaType, "macros")
@@ -183,3 +197,67 @@ def test_r10_results_template_prefilled_with_targets_and_the_year_list_workbook(
     row = dict(zip(header, [c.value for c in ws[2]]))
     assert row["计划状态"] == "已通过" and row["计划及时性"] == "逾期" and row["专利"] == 2
     assert row["经济效益（元）"] == 1.5 and row["工作室名称"] == "=张" and ws["B2"].data_type == "s"
+
+
+# What a clerk may type in each detail column (stored as typed by openpyxl, read back by the reader):
+# (what Excel usually holds, what a rule of R-10 or a cell conversion refuses or has to convert).
+_CELLS = (
+    (("技能研发", "师带徒", "社会效益", ""), (" 技能研发 ", None, "其他", 1)),
+    (("专利", "徒弟技能等级晋升", "技能培训", "带徒人数"), (" 专利", "", None, "未知", 3)),
+    (("一种数控夹具", "  两边空格  ", "=像公式的文字", "+86 热线", "\t制表开头"),
+     ("", "   ", 123, 4.5, dt.date(2026, 1, 1), "长" * 2001)),
+    ((1, 2.0, 30, 1_000_000, None), (0, -1, 1.5, "3", " 4 ", "1,000", "两个", True, 1_000_001)),
+    ((dt.date(2026, 5, 3), dt.date(2026, 12, 31), None),
+     (dt.datetime(2026, 5, 3, 10, 30), dt.date(2025, 12, 31), "2026-05-03", "2026/5/3", "下周", 46000)),
+    (("张建国", " 李明 ", "\t王", "", None), (12, 0, False, "长" * 201)),
+    (("技师", "高级技师", "", None), (" 技师 ", "大师", 5, 0, False)),
+    (("备注", "@已授权", "-", "", None, "\r回车开头"), ("长" * 2001, 7, 0, True)),
+)
+
+
+def _detail_rows(count: int, seed: int) -> list[list]:
+    import random
+    rng = random.Random(seed)
+    return [[rng.choice(unusual if rng.random() < 0.15 else usual) for usual, unusual in _CELLS]
+            for _ in range(count)]
+
+
+def _with_rows(template: bytes, rows: list[list]) -> bytes:
+    wb = openpyxl.load_workbook(io.BytesIO(template))
+    detail = wb["明细"]
+    for row in rows:
+        detail.append(row)
+        for cell in detail[detail.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"          # typed as text, as Excel keeps it with a leading '
+    return save(wb)
+
+
+def _outcome(content: bytes):
+    try:
+        return "stored", wbk.read_upload(content).content
+    except wbk.WorkbookInvalid as err:
+        return "refused", err.problems
+
+
+def test_r10_the_streaming_fast_path_accepts_and_refuses_exactly_what_the_cell_by_cell_path_does(template,
+                                                                                             monkeypatch):
+    """Each detail row is first checked on the fast path as it streams (records.plain_item); only
+    a row it cannot take goes cell by cell. Both must give the same items, or the same cells with
+    the same messages, for any mix of what a clerk types; and so must the workbook as Excel saves
+    it (text in the shared-strings table)."""
+    rows = _detail_rows(500, seed=15)
+    mixed = _with_rows(template, rows)
+    fast = _outcome(mixed)
+    with monkeypatch.context() as m:
+        m.setattr(wbk, "_DETAIL_PAIRS", {})            # every row the slow way
+        slow = _outcome(mixed)
+        assert fast == slow and fast[0] == "refused"
+        bad_rows = {int(p["cell"][1:]) for p in slow[1] if p["sheet"] == "明细"}
+        kept = [row for number, row in enumerate(rows, start=2) if number not in bad_rows]
+        clean = _with_rows(template, kept)
+        slow_clean = _outcome(clean)
+    fast_clean = _outcome(clean)
+    assert fast_clean[0] == "stored" and len(fast_clean[1]["items"]) > 50
+    assert fast_clean == slow_clean
+    assert _outcome(as_excel_saves(mixed)) == fast and _outcome(as_excel_saves(clean)) == fast_clean

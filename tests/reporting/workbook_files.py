@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 
 import openpyxl
@@ -56,3 +57,34 @@ def sheet_part(content: bytes, title: str) -> str:
     wb = openpyxl.load_workbook(io.BytesIO(content))
     index = wb.sheetnames.index(title) + 1
     return f"xl/worksheets/sheet{index}.xml"
+
+
+_INLINE = re.compile(r'<c ([^>]*?)t="inlineStr"([^>]*)><is><t(?: [^>]*)?>(.*?)</t></is></c>', re.S)
+
+
+def as_excel_saves(content: bytes) -> bytes:
+    """The same workbook with its text in a shared-strings table, as Excel saves it (openpyxl
+    writes each text in its cell, ``inlineStr``)."""
+    strings: dict[str, int] = {}
+
+    def shared(match: re.Match) -> str:
+        index = strings.setdefault(match.group(3), len(strings))
+        return f'<c {match.group(1)}t="s"{match.group(2)}><v>{index}</v></c>'
+
+    src = zipfile.ZipFile(io.BytesIO(content))
+    changes: dict[str, bytes | None] = {}
+    for name in src.namelist():
+        if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+            changes[name] = _INLINE.sub(shared, src.read(name).decode()).encode()
+    table = "".join(f'<si><t xml:space="preserve">{text}</t></si>' for text in strings)
+    sst = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+           '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+           f'count="{len(strings)}" uniqueCount="{len(strings)}">{table}</sst>')
+    types = src.read("[Content_Types].xml").decode().replace("</Types>", (
+        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'))
+    rels = src.read("xl/_rels/workbook.xml.rels").decode().replace("</Relationships>", (
+        '<Relationship Id="rIdShared" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>'))
+    changes.update({"[Content_Types].xml": types.encode(), "xl/_rels/workbook.xml.rels": rels.encode()})
+    return rewrite(content, changes, {"xl/sharedStrings.xml": sst.encode()})

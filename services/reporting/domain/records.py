@@ -15,13 +15,14 @@ Plain Python: the gateway's schemas only shape JSON; the rules live here.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 from shared.errors import ValidationFailed
 
-from services.reporting.contract import (AGREEMENT, HEADINGS, KIND_NAMES, KINDS, OUTPUT_NAMES,  # noqa: F401
-                                        OUTPUTS, PLAN, RESULTS, SKILL_LEVELS)
+from services.reporting.contract import (AGREEMENT, HEADINGS, KIND_NAMES, KINDS, MAX_YEAR, MIN_YEAR,  # noqa: F401
+                                        OUTPUT_NAMES, OUTPUTS, PLAN, RESULTS, SKILL_LEVELS)
 
 HEADING_OF: dict[str, str] = {o: h for h, (_, outs) in HEADINGS.items() for o in outs}
 
@@ -107,8 +108,9 @@ def _date(errs: _Errors, value: Any, path: str, *, required: bool,
 
 
 def check_year(year: Any) -> int:
-    if isinstance(year, bool) or not isinstance(year, int) or not 2000 <= year <= 2100:
-        raise ValidationFailed("year must be a whole number 2000–2100", errors={"year": "must be 2000–2100"})
+    if isinstance(year, bool) or not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValidationFailed(f"year must be a whole number {MIN_YEAR}–{MAX_YEAR}",
+                               errors={"year": f"must be {MIN_YEAR}–{MAX_YEAR}"})
     return year
 
 
@@ -119,18 +121,22 @@ def check_kind(kind: Any) -> str:
     return kind
 
 
-def validate_content(kind: str, year: int, content: Any) -> dict:
-    """The normalised content of a ``kind`` record for ``year`` or ``ValidationFailed``."""
+def validate_content(kind: str, year: int, content: Any, *, only: Collection[int] | None = None) -> dict:
+    """The normalised content of a ``kind`` record for ``year`` or ``ValidationFailed``.
+
+    ``only``: the indices of a plan's or results' ``items`` still to validate when the others
+    are already ``plain_item``'s output for this year (the workbook reader checks each detail
+    row as it streams): those are taken as they are."""
     check_kind(kind)
     check_year(year)
     if not isinstance(content, Mapping):
         raise ValidationFailed("the record must be an object", errors={"_schema": "must be an object"})
     if kind == AGREEMENT:
         return _validate_agreement(year, content)
-    return _validate_report(year, content)
+    return _validate_report(year, content, only)
 
 
-def _validate_report(year: int, content: Mapping) -> dict:
+def _validate_report(year: int, content: Mapping, only: Collection[int] | None = None) -> dict:
     errs = _Errors("R-10")
     items_in = content.get("items")
     items: list[dict] = []
@@ -140,12 +146,19 @@ def _validate_report(year: int, content: Mapping) -> dict:
     elif len(items_in) > MAX_ITEMS:
         errs.add("items", f"has more than {MAX_ITEMS} rows")
         items_in = []
-    for i, raw in enumerate(items_in):
+    if only is not None:
+        items = list(items_in)
+    for i in (range(len(items_in)) if only is None else sorted(i for i in only if i < len(items_in))):
+        raw = items_in[i]
         path = f"items.{i}"
         if not isinstance(raw, Mapping):
             errs.add(path, "must be an object")
             continue
-        items.append(validate_item(errs, raw, path, year))
+        item = validate_item(errs, raw, path, year)
+        if only is None:
+            items.append(item)
+        else:
+            items[i] = item
     benefit = _int(errs, content.get("economic_benefit_fen", 0), "economic_benefit_fen", low=0, high=MAX_FEN)
     narrative = _text(errs, content, "narrative", "narrative", required=False, limit=MAX_NARRATIVE)
     errs.raise_if_any("the report has fields that break R-10")
@@ -154,30 +167,58 @@ def _validate_report(year: int, content: Mapping) -> dict:
 
 def _plain_item(raw: Mapping, year: int) -> dict | None:
     """The normalised item when every field is already right (the common case), else None."""
-    output, heading, title = raw.get("output"), raw.get("heading"), raw.get("title")
-    quantity, day = raw.get("quantity", 1), raw.get("date")
-    person, note, level = raw.get("person") or "", raw.get("note") or "", raw.get("skill_level") or None
-    if output not in HEADING_OF or heading not in (None, "", HEADING_OF[output]):
+    return plain_item(raw.get("output"), raw.get("heading"), raw.get("title"), raw.get("quantity", 1),
+                      raw.get("date"), raw.get("person") or "", raw.get("note") or "", raw.get("skill_level") or None,
+                      year)
+
+
+_LEVELS = frozenset(SKILL_LEVELS)
+_iso_date = functools.lru_cache(maxsize=1024)(_dt.date.isoformat)   # a year's days recur row after row
+
+
+def plain_item(output: Any, heading: Any, title: Any, quantity: Any, day: Any, person: Any, note: Any,
+               level: Any, year: int) -> dict | None:
+    """The normalised item of these field values when every one is already right, else None
+    (then ``validate_item`` says what is wrong). ``day``: a ``date``, an ISO date, or None / "";
+    ``level``: None when not given. The one check of an item's rules on the fast path:
+    ``validate_item`` uses it, and so does the workbook reader for each detail row (10,000 rows
+    an upload: hence ``_clean`` spelled out in line)."""
+    heading_of = HEADING_OF.get(output) if type(output) is str else None
+    if heading_of is None or (heading is not None and heading != "" and heading != heading_of):
         return None
     if type(title) is not str or type(person) is not str or type(note) is not str or type(quantity) is not int:
         return None
-    title, person, note = _clean(title), _clean(person), _clean(note)
+    text = title.strip()
+    title = title if text is not title and title[0] in "\t\r" else text
+    if person:
+        text = person.strip()
+        person = person if text is not person and person[0] in "\t\r" else text
+    if note:
+        text = note.strip()
+        note = note if text is not note and note[0] in "\t\r" else text
     if not title or len(title) > MAX_TEXT or len(person) > 200 or len(note) > MAX_TEXT \
             or not 1 <= quantity <= MAX_QUANTITY:
         return None
-    if (level is None and output == "promotions") or (level is not None and level not in SKILL_LEVELS):
-        return None
-    if day not in (None, ""):
-        if type(day) is not str:
+    if level is None:
+        if output == "promotions":
             return None
+    elif type(level) is not str or level not in _LEVELS:
+        return None
+    if type(day) is _dt.date:
+        if day.year != year:
+            return None
+        day = _iso_date(day)
+    elif day is None or day == "":
+        day = None
+    elif type(day) is not str or len(day) != 10:
+        return None
+    else:
         try:
-            if _dt.date.fromisoformat(day).year != year or len(day) != 10:
+            if _dt.date.fromisoformat(day).year != year:
                 return None
         except ValueError:
             return None
-    else:
-        day = None
-    return {"heading": HEADING_OF[output], "output": output, "title": title, "quantity": quantity, "date": day,
+    return {"heading": heading_of, "output": output, "title": title, "quantity": quantity, "date": day,
             "person": person, "skill_level": level, "note": note}
 
 

@@ -15,8 +15,10 @@ version:
 ``read_upload(content, limits)`` → ``Upload(template, kind, studio_id, year, content, cells)``
 or ``WorkbookInvalid`` listing ``{sheet, cell, message}`` (nothing is stored from such a
 workbook; ``error_workbook`` highlights exactly those cells, a comment on each). Values are
-read with python-calamine (see bench/reporting_bench.py for why); formulas and merged cells
-come from ``xlsx_guard``'s scan. All of it is CPU work: callers run it off the eventlet hub.
+read with python-calamine-plus, streaming each sheet's rows from the zip in constant memory, and
+each detail row is checked as it streams (see bench/reporting_bench.py for why); formulas and
+merged cells come from ``xlsx_guard``'s scan. All of it is CPU work: callers run it off the
+eventlet hub.
 
 Text that starts with = + - @ tab or CR is data: it is stored as typed and written back as
 text (a string cell with Excel's quote prefix), never as a formula.
@@ -354,25 +356,28 @@ class Upload:
 
 
 class _Problems:
+    """The problems of an upload in the order found: one a cell (or sheet), the first found."""
+
     def __init__(self):
         self.items: list[dict] = []
+        self._cells: set[tuple[str, str | None]] = set()
+
+    def has(self, sheet: str, cell: str | None) -> bool:
+        return (sheet, cell) in self._cells
 
     def add(self, sheet: str, cell: str | None, message: str) -> None:
-        if not any(p["sheet"] == sheet and p["cell"] == cell for p in self.items):
+        if (sheet, cell) not in self._cells:
+            self._cells.add((sheet, cell))
             self.items.append({"sheet": sheet, "cell": cell, "message": message})
 
 
-def _rows(sheet) -> Iterable[tuple[int, list]]:
-    """(1-based row number, values from column A) of a calamine sheet.
+def _rows(book, name: str) -> Iterable[tuple[int, list]]:
+    """(1-based row number, values from column A, "" where empty) of a sheet, streamed.
 
-    python-calamine's ``iter_rows`` starts at row 1 but at the first used column; pad it.
-    """
-    start = sheet.start
-    if start is None:
-        return
-    pad = [""] * start[1]
-    for number, values in enumerate(sheet.iter_rows(), start=1):
-        yield number, pad + list(values) if pad else values
+    python-calamine-plus decodes the rows from the zip as they are iterated (constant memory;
+    rows and columns start at A1). One stream is open per workbook at a time: read each sheet
+    to its end before the next."""
+    return enumerate(book.stream_sheet_by_name(name), start=1)
 
 
 def _blank(value) -> bool:
@@ -464,18 +469,18 @@ def _read_meta(book, problems: _Problems) -> str | None:
     if META not in names:
         problems.add(META, None, "不是本系统的模板（缺少模板信息）：请下载最新模板填写")
         return None
-    values = {row[0]: row[1] for _, row in _rows(book.get_sheet_by_name(META)) if len(row) > 1}
+    values = {row[0]: row[1] for _, row in _rows(book, META) if len(row) > 1}
     if values.get("version") != TEMPLATE_VERSION:
         problems.add(META, None, f"模板版本 {values.get('version') or '未知'} 已不适用，请下载最新模板（版本 {TEMPLATE_VERSION}）")
         return None
     return values.get("template")
 
 
-def _read_fields(sheet, name: str, fields: Sequence[Field], problems: _Problems,
+def _read_fields(book, name: str, fields: Sequence[Field], problems: _Problems,
                  scan: SheetScan | None, options: Mapping[str, Mapping[str, str]]) -> tuple[dict, dict]:
     values: dict = {}
     cells: dict[str, tuple[str, str]] = {}
-    rows = dict(_rows(sheet))
+    rows = dict(_rows(book, name))
     for offset, f in enumerate(fields):
         number = FIRST_FIELD_ROW + offset
         row = rows.get(number, [])
@@ -519,52 +524,87 @@ def _scan_problems(name: str, scan: SheetScan | None, first_row: int, columns: s
             problems.add(name, anchor, f"请不要合并单元格（{ref}），每格填写一个数值")
 
 
-def _read_table(sheet, name: str, columns: Sequence[tuple[str, str]], bound: int, problems: _Problems,
-                scan: SheetScan | None, convert: Mapping[str, Any]) -> tuple[list[dict], list[int]]:
-    """Rows under the header: (row values by key, the row's number) for each non-empty row.
+def _read_table(book, name: str, columns: Sequence[tuple[str, str]], bound: int, problems: _Problems,
+                scan: SheetScan | None, convert: Mapping[str, Any],
+                year: int | None = None) -> tuple[list[dict], dict[int, int]]:
+    """The non-empty rows under the header, and {index: row number} of those still to validate
+    with the record (the others are final); ``PayloadTooLarge`` (``row_bound``) at the first row
+    with a value past ``bound`` rows, before the rest of the sheet is read.
 
-    The hot loop of an import (10,000 rows): cell refs are only spelled out for errors.
+    The hot loop of an import (10,000 rows, streamed). With ``year`` (a plan's or results'
+    detail sheet of a valid year) each row is first tried on the fast path: the cells Excel
+    usually holds, checked by ``records.plain_item`` as they stream, so the row is final here.
+    Any other row (a type or a rule to report, a formula) goes the slow way: converted cell by
+    cell, each conversion error on its cell, then validated with the record. Cell refs are only
+    spelled out for errors.
     """
     out: list[dict] = []
-    numbers: list[int] = []
+    pending: dict[int, int] = {}
     formulas = scan.formulas if scan else set()
+    formula_rows = {_row_of(ref) for ref in formulas}
     width = len(columns)
     letters = [get_column_letter(c + 1) for c in range(width)]
     keyed = [(col, key, title, convert[key]) for col, (key, title) in enumerate(columns)]
-    for number, row in _rows(sheet):
-        if number == 1:
-            for col, (_, title) in enumerate(columns):
-                if col >= len(row) or _as_text(row[col]) != title:
-                    problems.add(name, f"{letters[col]}1", f"表头应为“{title}”：请不要改动表头")
+    last = bound + 1
+    fast = year is not None and columns is DETAIL_COLUMNS
+    pairs, plain, date, append = _DETAIL_PAIRS, rec.plain_item, _dt.date, out.append
+    pad = [""] * width
+    for number, row in _rows(book, name):
+        if len(row) != width:
+            row = (row + pad)[:width] if number <= last else row
+        if number > last or number == 1:
+            if number == 1:
+                for col, (_, title) in enumerate(columns):
+                    if _as_text(row[col]) != title:
+                        problems.add(name, f"{letters[col]}1", f"表头应为“{title}”：请不要改动表头")
+            elif any(value not in ("", None) for value in row):
+                raise PayloadTooLarge(f"{name} has more than {bound} rows", reason="row_bound",
+                                      errors={name: f"超过 {bound} 行的上限"})
             continue
-        item: dict = {}
-        size = len(row)
-        seen = False
-        for col, key, title, to_value in keyed:
-            raw = row[col] if col < size else None
-            if raw == "" or raw is None:
-                continue
-            value, error = to_value(raw)
-            if error:
-                seen = True
-                problems.add(name, f"{letters[col]}{number}", f"{title}：{error}")
-                continue
-            if value == "":          # whitespace only
-                continue
+        if fast and number not in formula_rows:
+            heading, output, title, quantity, day, person, level, note = row
+            output = pairs.get((heading, output))
+            if output is not None:
+                if type(quantity) is float and quantity.is_integer():
+                    quantity = int(quantity)
+                elif quantity == "":
+                    quantity = 1
+                item = plain(output, None, title, quantity, day, person, note, None if level == "" else level, year) \
+                    if type(day) is date or day == "" else None     # else the slow path says what is wrong
+                if item is not None:
+                    append(item)
+                    continue
+        item = _slow_row(row, number, name, keyed, letters, formulas, problems)
+        if item is not None:         # else an empty row
+            pending[len(out)] = number
+            append(item)
+    return out, pending
+
+
+def _slow_row(row: Sequence, number: int, name: str, keyed: Sequence[tuple], letters: Sequence[str],
+              formulas: set[str], problems: _Problems) -> dict | None:
+    """A row's values by key, converted cell by cell (errors on their cells); None if empty."""
+    item: dict = {}
+    seen = False
+    for col, key, title, to_value in keyed:
+        raw = row[col]
+        if raw == "" or raw is None:
+            continue
+        value, error = to_value(raw)
+        if error:
             seen = True
-            item[key] = value
-        if not seen and not (formulas and any(f"{letters[c]}{number}" in formulas for c in range(width))):
-            continue                 # an empty row
-        if len(out) >= bound:
-            problems.add(name, f"A{number}", f"超过 {bound} 行的上限")
-            break
-        if formulas:
-            for col, key, _, _ in keyed:
-                if f"{letters[col]}{number}" in formulas:
-                    item.pop(key, None)
-        out.append(item)
-        numbers.append(number)
-    return out, numbers
+            problems.add(name, f"{letters[col]}{number}", f"{title}：{error}")
+            continue
+        if value == "":          # whitespace only
+            continue
+        seen = True
+        item[key] = value
+    in_row = [col for col, _, _, _ in keyed if f"{letters[col]}{number}" in formulas] if formulas else ()
+    if not seen and not in_row:
+        return None
+    for col in in_row:
+        item.pop(keyed[col][1], None)
+    return item
 
 
 def _choice(options: Mapping[str, str]):
@@ -594,17 +634,17 @@ def _int_cell(raw):
     return _as_int(raw)
 
 
-# One converter a column (the import's hot loop calls these 80,000 times for 10,000 rows):
-# each returns (value, error message or None), with a fast path for what Excel usually holds.
+# One converter a column (the slow path of a detail row, and every task row): each returns
+# (value, error message or None), with a fast path for what Excel usually holds.
 _DETAIL_CONVERTERS = {"heading": _choice(_HEADING_BY_NAME), "output": _choice(_OUTPUT_BY_NAME), "title": _text_cell,
                       "quantity": _int_cell, "date": _date_cell, "person": _text_cell,
                       "skill_level": _choice({s: s for s in rec.SKILL_LEVELS}), "note": _text_cell}
+# The fast path's (工作类别, 成果类型) pairs that belong together (工作类别 may be left empty):
+# the output kind they name.
+_DETAIL_PAIRS = {**{(name, rec.OUTPUT_NAMES[o]): o for name, outputs in
+                    ((rec.HEADINGS[h][0], rec.HEADINGS[h][1]) for h in rec.HEADINGS) for o in outputs},
+                 **{("", name): o for o, name in rec.OUTPUT_NAMES.items()}}
 _TASK_CONVERTERS = {"title": _text_cell, "output": _choice(_OUTPUT_BY_NAME), "target": _int_cell, "note": _text_cell}
-
-
-def _sheet_height(sheet) -> int:
-    end = sheet.end
-    return 0 if end is None else end[0] + 1
 
 
 def read_upload(content: bytes, limits: UploadLimits = UploadLimits(), *, expect_template: str | None = None,
@@ -613,14 +653,19 @@ def read_upload(content: bytes, limits: UploadLimits = UploadLimits(), *, expect
 
     ``expect_*``: what the upload is for (the route's studio and year): a workbook naming another
     is a cell problem like any other."""
-    from python_calamine import CalamineWorkbook   # the reader the bench chose
+    from python_calamine_plus import CalamineError, CalamineWorkbook   # the reader the bench chose
 
     scans = inspect_xlsx(content, limits)
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(content))
-    except Exception as exc:   # calamine raises its own error types for unreadable parts
+        return _read_book(book, scans, expect_template, expect_studio, expect_year)
+    except CalamineError as exc:   # the reader's own errors for unreadable parts, at any row
         raise WorkbookInvalid([{"sheet": "file", "cell": None, "message": f"无法读取的工作簿（{exc.__class__.__name__}）"}],
                               reason="not_xlsx")
+
+
+def _read_book(book, scans: Mapping[str, SheetScan], expect_template: str | None, expect_studio: str | None,
+               expect_year: int | None) -> Upload:
     problems = _Problems()
     template = _read_meta(book, problems)
     if template is not None and expect_template and template != expect_template:
@@ -637,22 +682,19 @@ def read_upload(content: bytes, limits: UploadLimits = UploadLimits(), *, expect
     for name in (sheets, table):
         if name not in book.sheet_names:
             raise WorkbookInvalid([{"sheet": name, "cell": None, "message": f"缺少工作表“{name}”：请使用系统模板"}])
-    rows_sheet = book.get_sheet_by_name(table)
-    if _sheet_height(rows_sheet) > bound + 1:
-        raise PayloadTooLarge(f"{table} has more than {bound} rows", reason="row_bound",
-                              errors={table: f"超过 {bound} 行的上限"})
-    fields_sheet = book.get_sheet_by_name(sheets)
-    values, cells = _read_fields(fields_sheet, sheets, fields, problems, scans.get(sheets), options)
+    values, cells = _read_fields(book, sheets, fields, problems, scans.get(sheets), options)
     _scan_problems(sheets, scans.get(sheets), FIRST_FIELD_ROW, ("B",), problems)
-    rows, row_numbers = _read_table(rows_sheet, table, columns, bound, problems, scans.get(table), convert)
+    year = values.get("year")
+    kind = values.get("kind", rec.AGREEMENT) if template == REPORT_TEMPLATE else rec.AGREEMENT
+    valid_year = isinstance(year, int) and not isinstance(year, bool) and 2000 <= year <= 2100
+    rows, pending = _read_table(book, table, columns, bound, problems, scans.get(table), convert,
+                                             year if valid_year and kind in (rec.PLAN, rec.RESULTS) else None)
     _scan_problems(table, scans.get(table), 2, tuple(get_column_letter(c + 1) for c in range(len(columns))),
                    problems)
-    year = values.get("year")
     if expect_studio is not None and "studio_id" in cells and values.get("studio_id") not in (None, expect_studio):
         problems.add(*cells["studio_id"], f"工作室编号应为 {expect_studio}（此文件填写的是 {values['studio_id']}）")
     if expect_year is not None and "year" in cells and year is not None and year != expect_year:
         problems.add(*cells["year"], f"年度应为 {expect_year}（此文件填写的是 {year}）")
-    kind = values.get("kind", rec.AGREEMENT) if template == REPORT_TEMPLATE else rec.AGREEMENT
     content_in: dict
     if template == REPORT_TEMPLATE:
         content_in = {"items": rows, "economic_benefit_fen": values.get("economic_benefit", 0),
@@ -665,17 +707,17 @@ def read_upload(content: bytes, limits: UploadLimits = UploadLimits(), *, expect
                       "expected_outputs": values.get("expected_outputs", ""), "signed_on": values.get("signed_on"),
                       "signatories": values.get("signatories", {})}
         row_key = "tasks"
-    row_cells = _RowCells(table, row_key, row_numbers, columns)
+    row_cells = _RowCells(table, row_key, pending, columns)
     cells["support.funding_fen"] = cells.get("support.funding", (sheets, None))
     cells["economic_benefit_fen"] = cells.get("economic_benefit", (sheets, None))
     normalised = None
     if isinstance(year, int) and 2000 <= year <= 2100 and kind in rec.KINDS:
         try:
-            normalised = rec.validate_content(kind, year, content_in)
+            normalised = rec.validate_content(kind, year, content_in, only=pending)
         except ValidationFailed as exc:
             for path, message in (exc.errors or {}).items():
                 sheet, ref = _cell_of(path, cells, row_cells, table, sheets)
-                if ref is None or not any(p["sheet"] == sheet and p["cell"] == ref for p in problems.items):
+                if ref is None or not problems.has(sheet, ref):
                     problems.add(sheet, ref, _in_chinese(message))
     elif year is not None:
         problems.add(*cells.get("year", (sheets, None)), "年度应为 2000–2100")
@@ -687,15 +729,15 @@ def read_upload(content: bytes, limits: UploadLimits = UploadLimits(), *, expect
 class _RowCells:
     """``items.3.title`` → (明细, C5) for the table's rows, spelled out only when asked."""
 
-    def __init__(self, table: str, row_key: str, numbers: Sequence[int], columns: Sequence[tuple[str, str]]):
+    def __init__(self, table: str, row_key: str, numbers: Mapping[int, int], columns: Sequence[tuple[str, str]]):
         self.table, self.row_key, self.numbers = table, row_key, numbers
         self.letters = {key: get_column_letter(i + 1) for i, (key, _) in enumerate(columns)}
 
     def lookup(self, path: str) -> tuple[str, str] | None:
         parts = path.split(".")
-        if len(parts) < 2 or parts[0] != self.row_key or not parts[1].isdigit() or int(parts[1]) >= len(self.numbers):
+        number = self.numbers.get(int(parts[1])) if len(parts) > 1 and parts[1].isdigit() else None
+        if parts[0] != self.row_key or number is None:
             return None
-        number = self.numbers[int(parts[1])]
         letter = self.letters.get(parts[2], "A") if len(parts) > 2 else "A"
         return self.table, f"{letter}{number}"
 
