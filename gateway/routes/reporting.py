@@ -23,6 +23,7 @@ STUDIO = "/api/v1/studios/<studio_id>"
 # outside them is a 422 naming the parameter before any service is called
 YEAR = f"<int(min={reporting.MIN_YEAR},max={reporting.MAX_YEAR}):year>"
 KIND = f"<any({','.join(reporting.REPORT_KINDS)}):kind>"
+VERSION = "<int(min=1,max=100000):version>"   # versions count from 1
 AGREEMENT = f"{STUDIO}/agreements/{YEAR}"
 STUDIO_YEAR = f"{STUDIO}/reports/{YEAR}"
 REPORT = f"{STUDIO_YEAR}/{KIND}"
@@ -178,12 +179,12 @@ class ReportingRoutes(RouteGroup):
     def report_versions(self, request, studio_id, year, kind):
         return self.services.reporting.list_versions(studio_id, year, kind)
 
-    @route("GET", f"{AGREEMENT}/versions/<version>", tags=TAGS, response=reporting.VersionDetailSchema,
+    @route("GET", f"{AGREEMENT}/versions/{VERSION}", tags=TAGS, response=reporting.VersionDetailSchema,
            summary="One earlier version of the agreement, as submitted")
     def agreement_version(self, request, studio_id, year, version):
         return self.services.reporting.get_version(studio_id, year, "agreement", version)
 
-    @route("GET", f"{REPORT}/versions/<version>", tags=TAGS, response=reporting.VersionDetailSchema,
+    @route("GET", f"{REPORT}/versions/{VERSION}", tags=TAGS, response=reporting.VersionDetailSchema,
            summary="One earlier version of the plan or results, as submitted")
     def report_version(self, request, studio_id, year, kind, version):
         return self.services.reporting.get_version(studio_id, year, kind, version)

@@ -38,6 +38,10 @@ def _route(method: str, url_end: str):
     ("POST", "reports/<int(min=2000,max=2100):year>.xlsx", {"studio_id": "s", "year": "20x6"}, "year"),
     ("GET", "agreements/<int(min=2000,max=2100):year>", {"studio_id": "s", "year": "-1"}, "year"),
     ("PUT", "due-dates/<int(min=2000,max=2100):year>", {"year": "3000"}, "year"),
+    ("GET", "kind>/versions/<int(min=1,max=100000):version>",
+     {"studio_id": "s", "year": "2026", "kind": "plan", "version": "latest"}, "version"),
+    ("GET", "agreements/<int(min=2000,max=2100):year>/versions/<int(min=1,max=100000):version>",
+     {"studio_id": "s", "year": "2026", "version": "0"}, "version"),
 ])
 def test_r11_a_bad_year_or_kind_is_a_422_naming_the_parameter(method, url_end, values, named):
     route = _route(method, url_end)
@@ -48,7 +52,7 @@ def test_r11_a_bad_year_or_kind_is_a_422_naming_the_parameter(method, url_end, v
 
 def test_r11_good_values_pass_the_declaration():
     for route in REPORTING:
-        good = {"year": "2026", "kind": "results"}
+        good = {"year": "2026", "kind": "results", "version": "2"}
         values = {d["name"]: good.get(d["name"], "x") for d in path_parameters(route.url)}
         check_request(route.query, {"year": "2026"} if "year" in route.query else {}, {}, url=route.url,
                       path_values=values)
