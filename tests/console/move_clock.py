@@ -1,8 +1,10 @@
 """Move the running system's clock (DEMO_MODE rehearsal): ``python move_clock.py AMQP_URI YYYY-MM-DD``.
 
 Calls ``set_clock`` on the registry as an admin over RabbitMQ (shared/clock.py: the registry
-takes the move at once and publishes ``clock.moved`` to every other service). Stands in for the
-admin clock route of the gateway until it exists; prints the registry's clock state."""
+takes the move at once and publishes ``clock.moved`` to every other service). The journeys move
+the clock as set-up between users' steps, behind the scenes; the admin's own screen (演示时钟,
+``PUT /api/v1/admin/clock``) is tested in test_supervision_clock_screens.py. Prints the
+registry's clock state."""
 from __future__ import annotations
 
 import eventlet
