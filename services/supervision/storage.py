@@ -11,7 +11,7 @@ Collections
                    submitted versions and history inside; ``_outbox`` for ``summary.submitted``.
                    Its studio rows (and each submitted version's) are not inside: ``_rows`` names
                    them in ``summary_rows`` (see below), so the document stays small
-``summary_rows``   the studio rows of a summary's draft or submitted version as JSON text, one
+``summary_rows``   the studio rows of a summary's draft or submitted version as BSON bytes, one
                    document per content (``_id`` = ``"{summary_id}#r{revision}#{hash}"``), never changed: a
                    rebuild whose rows are the same keeps the document, a submitted version names
                    the draft's; rows no longer named are deleted after the summary's write
@@ -29,16 +29,16 @@ Why the rows live apart: a MongoDB-wire server re-encodes (and, for an update, c
 the whole document on every write, however small the change. With 2,000 studio rows inside, a
 rebuild, an edit of the narrative or a submission each cost about 0.35 s of the store's time
 (issue 16's benchmark); with the rows apart they are a small write, and the rows are written
-only when they changed, as one text value (nothing queries inside them).
+only when they changed, as one binary value (nothing queries inside them).
 """
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from datetime import date, datetime
 from typing import Any, Iterable, Mapping
 
+import bson
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
@@ -91,15 +91,19 @@ STATUS_FIELDS = {k: 1 for k in ("summary_id", "tenant_id", "year", "state", "ver
 ROWS = "_rows"
 
 
-def rows_text(rows: list) -> str:
-    """Studio rows as stored: JSON text (plain values only: text, whole numbers, booleans, None;
-    anything else raises). One text field is all the store handles: it encodes, decodes and
-    indexes 2,000 rows as one value, where 2,000 nested documents cost it ~0.2 s a write."""
-    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+def rows_bytes(rows: list) -> bytes:
+    """Studio rows as stored: one BSON document's bytes (``{"rows": rows}``, encoded in C, ~12 ms
+    for 2,000 rows; the same rows give the same bytes). One binary value is all the store
+    handles: where 2,000 nested documents cost it ~0.25 s to insert, and again to delete."""
+    return bson.encode({"rows": rows})
 
 
-def text_hash(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+def stored_rows(data: bytes) -> list:
+    return bson.decode(data)["rows"]
+
+
+def bytes_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def _row_refs(doc: Mapping | None) -> list[dict]:
@@ -247,7 +251,7 @@ class Supervision:
         if ids:
             coll = self.store.scoped(SUMMARY_ROWS)
             docs = coll.collection.find(coll.scoped({"_id": {"$in": ids}}))
-            found = {d["_id"]: json.loads(d["rows"]) for d in docs}
+            found = {d["_id"]: stored_rows(d["rows"]) for d in docs}
 
         def put(part: Mapping) -> dict:
             out = dict(part)                 # ``_rows`` stays: a write of it knows its rows are stored
@@ -273,14 +277,14 @@ class Supervision:
         def keep(rows: list) -> dict:
             if id(rows) in read:
                 return read[id(rows)]
-            text = rows_text(rows)
-            digest = text_hash(text)
+            data = rows_bytes(rows)
+            digest = bytes_hash(data)
             if digest not in known:
                 ref = {"id": f"{new['summary_id']}#r{new['revision']}#{digest}", "hash": digest}
                 try:
                     self.store.scoped(SUMMARY_ROWS).collection.insert_one(
                         {"_id": ref["id"], "summary_id": new["summary_id"], "tenant_id": new["tenant_id"],
-                         "year": new["year"], "revision": new["revision"], "rows": text})
+                         "year": new["year"], "revision": new["revision"], "rows": data})
                 except DuplicateKeyError:     # the same rows by a concurrent writer of this revision
                     pass
                 known[digest] = ref

@@ -1,6 +1,5 @@
 """supervision's repository on the embedded store (no broker): the unique reminder key, the
 summary's optimistic revision, notifications paged unread first and addressed by audience."""
-import json
 from datetime import date, datetime, timedelta, timezone
 
 import mongomock_ng
@@ -8,7 +7,7 @@ import pytest
 
 from services.supervision.domain import notifications as notes
 from services.supervision.domain.reminders import Reminder
-from services.supervision.storage import INDEXES, SCOPES, Supervision
+from services.supervision.storage import INDEXES, SCOPES, Supervision, stored_rows
 from shared.errors import Conflict, NotFound
 from shared.principal import Principal
 from shared.storage import Store, ensure_indexes
@@ -90,12 +89,12 @@ def test_R12_a_rebuild_writes_the_studio_rows_only_when_they_changed(db):
     first, created = sup.build_draft("dongcheng", "东城区", 2026, {"studios": {"total": 3}}, _rows(3), {})
     stored = db.summaries.find_one({"_id": "dongcheng:2026"})
     assert created and "studios" not in stored and first["studios"] == _rows(3)
-    assert [json.loads(d["rows"]) for d in db.summary_rows.find()] == [_rows(3)]
+    assert [stored_rows(d["rows"]) for d in db.summary_rows.find()] == [_rows(3)]
     same, _ = sup.build_draft("dongcheng", "东城区", 2026, {"studios": {"total": 3}}, _rows(3), {})
     assert same["revision"] == 2 and same["history"][-1]["action"] == "rebuilt" and same["studios"] == _rows(3)
     assert [d["_id"] for d in db.summary_rows.find()] == [stored["_rows"]["id"]]        # nothing written again
     sup.build_draft("dongcheng", "东城区", 2026, {"studios": {"total": 3}}, _rows(3, "returned"), {})
-    assert [json.loads(d["rows"]) for d in db.summary_rows.find()] == [_rows(3, "returned")]        # the old rows swept
+    assert [stored_rows(d["rows"]) for d in db.summary_rows.find()] == [_rows(3, "returned")]        # the old rows swept
     assert sup.summary("dongcheng", 2026)["studios"] == _rows(3, "returned")
     assert {d["tenant_id"] for d in db.summary_rows.find()} == {"dongcheng"}             # scoped by tenant
 
@@ -131,6 +130,6 @@ def test_R12_a_summary_stored_with_its_rows_inside_is_read_and_moved_out_on_its_
     sup.edit_narrative("dongcheng", 2026, {"overview": "二"})
     stored = db.summaries.find_one({"_id": "dongcheng:2026"})
     assert "studios" not in stored and all("studios" not in v for v in stored["versions"])
-    assert sorted(len(json.loads(d["rows"])) for d in db.summary_rows.find()) == [1, 2]
+    assert sorted(len(stored_rows(d["rows"])) for d in db.summary_rows.find()) == [1, 2]
     assert sup.summary("dongcheng", 2026)["studios"] == _rows(2)
     assert sup.summary_version("dongcheng", 2026, 1)["studios"] == _rows(1)
