@@ -94,7 +94,7 @@ ROWS = "_rows"
 def rows_bytes(rows: list) -> bytes:
     """Studio rows as stored: one BSON document's bytes (``{"rows": rows}``, encoded in C, ~12 ms
     for 2,000 rows; the same rows give the same bytes). One binary value is all the store
-    handles: where 2,000 nested documents cost it ~0.25 s to insert, and again to delete."""
+    handles, where 2,000 nested documents cost it ~0.25 s to insert (measured under load 12)."""
     return bson.encode({"rows": rows})
 
 
