@@ -7,7 +7,7 @@ import pytest
 
 from services.supervision.domain import notifications as notes
 from services.supervision.domain.reminders import Reminder
-from services.supervision.storage import INDEXES, SCOPES, Supervision
+from services.supervision.storage import INDEXES, SCOPES, Supervision, stored_rows
 from shared.errors import Conflict, NotFound
 from shared.principal import Principal
 from shared.storage import Store, ensure_indexes
@@ -76,3 +76,60 @@ def test_R12_the_city_sets_a_years_due_date_and_a_draft_takes_it(db):
     assert repo(db, DONG).summary_due_on(2026) == date(2026, 12, 10)
     doc, _ = repo(db, DONG).build_draft("dongcheng", "东城区", 2026, {}, [], {})
     assert doc["due_on"] == "2026-12-10"
+
+
+def _rows(n, state="accepted"):
+    return [{"studio_id": f"S{i}", "name": f"工作室{i}", "unit_id": "u1", "unit_name": "单位", "state": "active",
+             "results": state if i == 0 else "accepted"} for i in range(n)]
+
+
+def test_R12_a_rebuild_writes_the_studio_rows_only_when_they_changed(db):
+    """Issue 16: the rows live in ``summary_rows``, written once per content; the summary names them."""
+    sup = repo(db, DONG)
+    first, created = sup.build_draft("dongcheng", "东城区", 2026, {"studios": {"total": 3}}, _rows(3), {})
+    stored = db.summaries.find_one({"_id": "dongcheng:2026"})
+    assert created and "studios" not in stored and first["studios"] == _rows(3)
+    assert [stored_rows(d["rows"]) for d in db.summary_rows.find()] == [_rows(3)]
+    same, _ = sup.build_draft("dongcheng", "东城区", 2026, {"studios": {"total": 3}}, _rows(3), {})
+    assert same["revision"] == 2 and same["history"][-1]["action"] == "rebuilt" and same["studios"] == _rows(3)
+    assert [d["_id"] for d in db.summary_rows.find()] == [stored["_rows"]["id"]]        # nothing written again
+    sup.build_draft("dongcheng", "东城区", 2026, {"studios": {"total": 3}}, _rows(3, "returned"), {})
+    assert [stored_rows(d["rows"]) for d in db.summary_rows.find()] == [_rows(3, "returned")]        # the old rows swept
+    assert sup.summary("dongcheng", 2026)["studios"] == _rows(3, "returned")
+    assert {d["tenant_id"] for d in db.summary_rows.find()} == {"dongcheng"}             # scoped by tenant
+
+
+def test_R12_a_submitted_version_keeps_its_rows_after_a_reopen_and_a_rebuild(db):
+    sup = repo(db, DONG)
+    sup.build_draft("dongcheng", "东城区", 2026, {"studios": {"total": 2}}, _rows(2), {})
+    sup.edit_narrative("dongcheng", 2026, {"overview": "一"})
+    submitted, done = sup.submit("dongcheng", 2026, "k1", lambda s: {"event_id": "e1", "type": "summary.submitted"})
+    assert done and submitted["studios"] == _rows(2) and db.summary_rows.count_documents({}) == 1   # shared, not copied
+    again, done = sup.submit("dongcheng", 2026, "k1", lambda s: None)                  # the same key: a replay
+    assert not done and again["studios"] == _rows(2)
+    repo(db, Principal("demo-center", "city_center")).reopen("dongcheng", 2026, "补充数据")
+    rebuilt, _ = sup.build_draft("dongcheng", "东城区", 2026, {"studios": {"total": 3}}, _rows(3), {})
+    assert rebuilt["studios"] == _rows(3) and [v["version"] for v in rebuilt["versions"]] == [1]
+    assert db.summary_rows.count_documents({}) == 2
+    assert sup.summary_version("dongcheng", 2026, 1)["studios"] == _rows(2)              # the first stays readable
+    assert sup.summary("dongcheng", 2026)["studios"] == _rows(3)
+
+
+def test_R12_a_summary_stored_with_its_rows_inside_is_read_and_moved_out_on_its_next_write(db):
+    """Summaries stored before issue 16 hold ``studios`` inline (the draft's and each version's)."""
+    sup = repo(db, DONG)
+    doc, _ = sup.build_draft("dongcheng", "东城区", 2026, {"studios": {"total": 2}}, _rows(2), {})
+    old = {k: v for k, v in doc.items() if k != "versions"}
+    old["versions"] = [{"version": 1, "submitted_at": NOW, "submitted_by": "x", "due_on": "2026-12-15",
+                        "late_days": 0, "timeliness": "on_time", "narrative": doc["narrative"],
+                        "figures": doc["figures"], "studios": _rows(1), "built_at": NOW}]
+    db.summaries.replace_one({"_id": "dongcheng:2026"}, {"_id": "dongcheng:2026", **old, "version": 2})
+    db.summary_rows.delete_many({})
+    assert sup.summary("dongcheng", 2026)["studios"] == _rows(2)
+    assert sup.summary_version("dongcheng", 2026, 1)["studios"] == _rows(1)
+    sup.edit_narrative("dongcheng", 2026, {"overview": "二"})
+    stored = db.summaries.find_one({"_id": "dongcheng:2026"})
+    assert "studios" not in stored and all("studios" not in v for v in stored["versions"])
+    assert sorted(len(stored_rows(d["rows"])) for d in db.summary_rows.find()) == [1, 2]
+    assert sup.summary("dongcheng", 2026)["studios"] == _rows(2)
+    assert sup.summary_version("dongcheng", 2026, 1)["studios"] == _rows(1)
