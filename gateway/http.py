@@ -32,11 +32,12 @@ from gateway.routing import NONE, UPLOAD, Route
 from shared.errors import BadRequest, Forbidden, PayloadTooLarge, UnsupportedMediaType
 from shared.logs import log_event
 from shared.principal import PRINCIPAL_KEY, REQUEST_ID_KEY
+from shared.rpc import QuickSignatureCheck
 
 log = logging.getLogger("skillmaster.gateway.request")
 
 
-class ApiRoute(HttpRequestHandler):
+class ApiRoute(QuickSignatureCheck, HttpRequestHandler):
     """The nameko HTTP entrypoint of one route (gateway/routing.py ``Route``); every one runs the
     gateway's ``dispatch`` worker method with the route as its first argument."""
     server = ProblemWebServer()     # problem+json and security headers where no route runs too
