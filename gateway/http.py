@@ -74,7 +74,7 @@ class ApiRoute(QuickSignatureCheck, HttpRequestHandler):
             request.request_id = request_id
             request.body_json = self._read_body(request, config)
             key = idempotency_key(request) if creates(self.route) and principal is not None else None
-            request.replay_key = (principal.user, self.route.method, self.route.url, key) if key else None
+            request.replay_key = (principal.user, self.route.method, request.path, key) if key else None
             request.replay_fingerprint = self.first_answers.fingerprint(request) if key else None
             request.first_answers = self.first_answers
             args, kwargs = self.get_entrypoint_parameters(request)

@@ -96,8 +96,9 @@ class RegistryService(JobRunner, UploadReceiver, ServiceBase):
         return output(schemas.TenantSchema).dump(directory.get_tenant(self.store, tenant_id))
 
     @rpc
-    def create_tenant(self, data):
-        return output(schemas.TenantSchema).dump(directory.create_tenant(self.store, load(schemas.TenantCreateSchema(), data)))
+    def create_tenant(self, data, idempotency_key=None):
+        form = load(schemas.TenantCreateSchema(), data)
+        return output(schemas.TenantSchema).dump(directory.create_tenant(self.store, form, idempotency_key))
 
     @rpc
     def list_units(self, tenant_id, page=1, page_size=50):
@@ -108,16 +109,18 @@ class RegistryService(JobRunner, UploadReceiver, ServiceBase):
         return output(schemas.UnitSchema).dump(directory.get_unit(self.store, unit_id))
 
     @rpc
-    def create_unit(self, tenant_id, data):
-        return output(schemas.UnitSchema).dump(directory.create_unit(self.store, tenant_id, load(schemas.UnitSchema(), data)))
+    def create_unit(self, tenant_id, data, idempotency_key=None):
+        form = load(schemas.UnitSchema(), data)
+        return output(schemas.UnitSchema).dump(directory.create_unit(self.store, tenant_id, form, idempotency_key))
 
     @rpc
     def list_users(self, page=1, page_size=50):
         return output(schemas.UserPageSchema).dump(directory.list_users(self.store, page, page_size))
 
     @rpc
-    def create_user(self, data):
-        return output(schemas.UserSchema).dump(directory.create_user(self.store, self.passwords, load(schemas.UserSchema(), data)))
+    def create_user(self, data, idempotency_key=None):
+        form = load(schemas.UserSchema(), data)
+        return output(schemas.UserSchema).dump(directory.create_user(self.store, self.passwords, form, idempotency_key))
 
     # -- applications --------------------------------------------------------------------
     def _application(self, doc):
@@ -174,10 +177,10 @@ class RegistryService(JobRunner, UploadReceiver, ServiceBase):
                                                            application_id, notice))
 
     @rpc
-    def add_objection(self, application_id, data):
+    def add_objection(self, application_id, data, idempotency_key=None):
         objection = load(schemas.ObjectionInSchema(), data)
         return self._application(applications.add_objection(self.store, self.clock.today(), application_id,
-                                                            objection))
+                                                            objection, idempotency_key))
 
     @rpc
     def resolve_objection(self, application_id, objection_id, data):
@@ -197,10 +200,10 @@ class RegistryService(JobRunner, UploadReceiver, ServiceBase):
 
     # -- materials and the Excel form ----------------------------------------------------
     @rpc
-    def add_material(self, application_id, kind, upload_id):
+    def add_material(self, application_id, kind, upload_id, idempotency_key=None):
         """Attach the caller's finished upload (kind ``material``, shared/uploads.py) as a material."""
         upload = self.take_upload(upload_id, "material")
-        summary = materials.add(self.store, application_id, kind, upload.filename, upload.content)
+        summary = materials.add(self.store, application_id, kind, upload.filename, upload.content, idempotency_key)
         return output(schemas.MaterialSchema).dump(summary)
 
     @rpc
@@ -266,12 +269,14 @@ class RegistryService(JobRunner, UploadReceiver, ServiceBase):
         return self._studio(studios.get(self.store, studio_id))
 
     @rpc
-    def create_change_request(self, studio_id, data):
+    def create_change_request(self, studio_id, data, idempotency_key=None):
         request = load(schemas.ChangeRequestInSchema(), data)
         if request["kind"] == LEAD_CHANGE:
-            created = applications.create_lead_change(self.store, self.clock.today(), studio_id, request)
+            created = applications.create_lead_change(self.store, self.clock.today(), studio_id, request,
+                                                      idempotency_key)
         else:
-            created = studios.create_change_request(self.store, self.clock.today(), studio_id, request)
+            created = studios.create_change_request(self.store, self.clock.today(), studio_id, request,
+                                                    idempotency_key)
         return output(schemas.ChangeRequestSchema).dump(created)
 
     @rpc
