@@ -1,7 +1,9 @@
 """Bearer tokens: signed (HS256) and expiring, made with PyJWT; the secret comes from config."""
 from __future__ import annotations
 
+import time
 import uuid
+from collections import OrderedDict
 from datetime import datetime, timedelta, timezone
 
 import jwt
@@ -38,18 +40,42 @@ def issue_token(principal: Principal, secret: str, ttl_seconds: int, now: dateti
             "expires_in": ttl_seconds}
 
 
-def principal_from_request(request, secret: str) -> Principal:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("send Authorization: Bearer <token> (POST /api/v1/auth/token gives one)")
+# Tokens whose signature and claims were checked, by (secret, token): a client sends the same
+# token with every request for hours, and PyJWT's checks are a good part of a request's CPU.
+# Only a token that passed every check is kept; its expiry is checked again on every use, and
+# revocation is checked per request as before (gateway/sessions.py).
+VERIFIED_TOKENS = 10000
+_verified: OrderedDict = OrderedDict()
+
+
+def verified_claims(token: str, secret: str) -> dict:
+    key = (secret, token)
+    claims = _verified.get(key)
+    if claims is not None:
+        if claims["exp"] <= time.time():
+            _verified.pop(key, None)
+            raise Unauthenticated("the token has expired: log in again")
+        return claims
     try:
-        claims = jwt.decode(token.strip(), secret, algorithms=[ALGORITHM], issuer=ISSUER,
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
                             options={"require": ["exp", "iat", "sub", "iss"]})
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("the token has expired: log in again")
     except jwt.InvalidTokenError as exc:
         raise Unauthenticated(f"the token is not valid: {exc}")
+    if isinstance(claims.get("exp"), (int, float)):
+        _verified[key] = claims
+        while len(_verified) > VERIFIED_TOKENS:
+            _verified.popitem(last=False)
+    return claims
+
+
+def principal_from_request(request, secret: str) -> Principal:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("send Authorization: Bearer <token> (POST /api/v1/auth/token gives one)")
+    claims = verified_claims(token.strip(), secret)
     request.token_version = int(claims.get("ver") or 0)  # checked against the user's (gateway/sessions.py)
     return Principal(user=claims["sub"], role=claims["role"], tenant_id=claims.get("tenant_id"),
                      unit_id=claims.get("unit_id"))

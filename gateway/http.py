@@ -32,11 +32,12 @@ from gateway.routing import NONE, UPLOAD, Route
 from shared.errors import BadRequest, Forbidden, PayloadTooLarge, UnsupportedMediaType
 from shared.logs import log_event
 from shared.principal import PRINCIPAL_KEY, REQUEST_ID_KEY
+from shared.rpc import QuickSignatureCheck
 
 log = logging.getLogger("skillmaster.gateway.request")
 
 
-class ApiRoute(HttpRequestHandler):
+class ApiRoute(QuickSignatureCheck, HttpRequestHandler):
     """The nameko HTTP entrypoint of one route (gateway/routing.py ``Route``); every one runs the
     gateway's ``dispatch`` worker method with the route as its first argument."""
     server = ProblemWebServer()     # problem+json and security headers where no route runs too
@@ -73,7 +74,7 @@ class ApiRoute(HttpRequestHandler):
             request.request_id = request_id
             request.body_json = self._read_body(request, config)
             key = idempotency_key(request) if creates(self.route) and principal is not None else None
-            request.replay_key = (principal.user, self.route.method, self.route.url, key) if key else None
+            request.replay_key = (principal.user, self.route.method, request.path, key) if key else None
             request.replay_fingerprint = self.first_answers.fingerprint(request) if key else None
             request.first_answers = self.first_answers
             args, kwargs = self.get_entrypoint_parameters(request)

@@ -1,9 +1,13 @@
 """One rule for replays (issue 18): on every creating route (a POST answering 201), the same
 ``Idempotency-Key`` with the same body answers the first answer again — its status and body —
 with ``Idempotency-Replayed: true``; with another body, 409. The gateway keeps first answers
-for ``IDEMPOTENCY_REPLAY_SECONDS`` (default 24 h, per user and route, in this process); the
-services' own keys (applications, ledger entries) stay the durable guard underneath, so a
-replay that reaches a service after a gateway restart still creates nothing twice.
+for ``IDEMPOTENCY_REPLAY_SECONDS`` (default 24 h, per user and path, in this process); the
+services' own keys stay the durable guard underneath, so a replay that reaches a service after
+a gateway restart still creates nothing twice: every creating route passes the key to its
+service, which writes it with the record in one atomic write (shared/idempotency.py) and answers
+the record it made. (Durable keys in the owning service rather than a durable store here: the key
+and the effect commit together, so a request the client saw fail never takes effect later and a
+key is never remembered for a record that was not made.)
 """
 from __future__ import annotations
 

@@ -36,13 +36,15 @@ HTML_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
 
 
 def secure_headers(response):
-    """Set the security headers on ``response`` (a werkzeug Response) and return it."""
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+    """Set the security headers on ``response`` (a werkzeug Response) and return it. Headers the
+    handler set itself (the console's pages: their own policy and caching) are kept."""
+    headers = response.headers
+    present = {name.lower() for name, _ in headers.items()}   # one pass (setdefault scans every header each time)
     html = (response.mimetype or "").startswith("text/html")
-    # a handler that set its own policy (the console's pages) keeps it; the rest get the default
-    response.headers.setdefault("Content-Security-Policy", HTML_CSP if html else API_CSP)
-    response.headers.setdefault("Cache-Control", "no-store")
+    for name, value in (*SECURITY_HEADERS.items(), ("Content-Security-Policy", HTML_CSP if html else API_CSP),
+                        ("Cache-Control", "no-store")):
+        if name.lower() not in present:
+            headers.add(name, value)
     return response
 
 

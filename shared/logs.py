@@ -63,6 +63,8 @@ class EntrypointLogger(DependencyProvider):
     def worker_result(self, worker_ctx, result=None, exc_info=None):
         try:
             started = self._started.pop(worker_ctx, None)
+            if not _entry_log.isEnabledFor(logging.INFO):
+                return  # LOG_LEVEL above INFO: the line would be dropped, so it is not built
             principal = worker_ctx.data.get(PRINCIPAL_KEY)
             user = json.loads(principal).get("user") if isinstance(principal, str) else None
             fields = {

@@ -10,7 +10,7 @@ every tenant (租户 = 区人社局 / 市属局、企业集团); a tenant user i
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from shared.errors import Forbidden, Unauthenticated
 
@@ -74,7 +74,8 @@ class Principal:
         return self
 
     def to_header(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False)
+        return json.dumps({"user": self.user, "role": self.role, "tenant_id": self.tenant_id, "unit_id": self.unit_id},
+                          ensure_ascii=False)
 
     @classmethod
     def from_header(cls, value) -> "Principal":

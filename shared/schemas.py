@@ -70,6 +70,19 @@ class FileSchema(Schema):
     content_b64 = fields.String(required=True)
 
 
+_OUTPUT_SCHEMAS: dict[type, Schema] = {}
+
+
+def output(schema_class: type[Schema]) -> Schema:
+    """One instance per output schema class, for ``dump`` only: building a schema (its fields
+    copied, its nested schemas built) costs more than dumping a page of rows with it. An instance
+    is safe to share for dumping (no state is kept between dumps, and a dump never yields)."""
+    schema = _OUTPUT_SCHEMAS.get(schema_class)
+    if schema is None:
+        schema = _OUTPUT_SCHEMAS[schema_class] = schema_class()
+    return schema
+
+
 def dump(schema: Schema, obj: Any) -> Any:
     """An RPC result through its published output schema: only the fields the schema names
     leave the service (e.g. never a password hash), in their published types."""

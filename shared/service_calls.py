@@ -19,6 +19,15 @@ Requests expire (issue 14): every call carries its deadline (shared/rpc.py
 before any worker runs), so a call its caller gave up on never takes effect. Fail fast: a
 callee with no process consuming its queue (``ConsumerCounts``: the broker's consumer count
 of ``rpc-<service>``, at most a second old) is ``ServiceUnavailable`` at once.
+
+The request itself (``RequestPublisher``, issue 14's concurrency work): one producer pool per
+process instead of nameko's ``ServiceProxy``, which builds a kombu ``Connection`` (URI parsing,
+pool lookup) on every call, waits for a publisher confirm and publishes the request persistent.
+None of that buys anything for a request whose caller waits for the reply with a deadline:
+a request the broker lost (no confirm) is a timeout, i.e. a 503 that did not take effect;
+``mandatory`` (which needs confirms) only detected an unbound queue, which ``ConsumerCounts``
+reports first; and a persistent request would only outlive a broker restart to be refused at
+its deadline. So requests are published transient, without confirms.
 """
 from __future__ import annotations
 
@@ -28,11 +37,17 @@ import time
 
 import eventlet
 from eventlet.semaphore import Semaphore
+import uuid
+
 from kombu import Connection
 from kombu.exceptions import OperationalError
+from kombu.pools import producers
+from nameko.constants import (AMQP_SSL_CONFIG_KEY, DEFAULT_RETRY_POLICY, DEFAULT_SERIALIZER, DEFAULT_TRANSPORT_OPTIONS,
+                              LOGIN_METHOD_CONFIG_KEY, NON_PERSISTENT, SERIALIZER_CONFIG_KEY)
 from nameko.exceptions import RemoteError
 from nameko.extensions import DependencyProvider
-from nameko.rpc import ReplyListener, ServiceProxy
+from nameko.messaging import HeaderEncoder
+from nameko.rpc import ReplyListener, RpcReply, get_rpc_exchange
 
 from shared.errors import ServiceUnavailable, from_remote
 from shared.logs import log_event
@@ -59,20 +74,66 @@ class _ContextAs:
         return data
 
 
+_HEADERS = HeaderEncoder()
+
+
+class _Reply(RpcReply):
+    def __init__(self, reply_event, reply_listener, correlation_id: str):
+        super().__init__(reply_event)
+        self._reply_listener, self.correlation_id = reply_listener, correlation_id
+
+    def forget(self) -> None:
+        """The caller stopped waiting (timeout): a late reply is dropped, nothing is kept for it."""
+        self._reply_listener._reply_events.pop(self.correlation_id, None)
+
+
+class RequestPublisher:
+    """Publishes RPC requests for one process: a producer pool made once, no publisher
+    confirms, transient messages (see the module's docstring)."""
+
+    def __init__(self, config: dict):
+        self.exchange = get_rpc_exchange(config)
+        self.serializer = config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER)
+        options = {**DEFAULT_TRANSPORT_OPTIONS, "confirm_publish": False}
+        self._producers = producers[Connection(config["AMQP_URI"], transport_options=options,
+                                               ssl=config.get(AMQP_SSL_CONFIG_KEY),
+                                               login_method=config.get(LOGIN_METHOD_CONFIG_KEY))]
+
+    def call_async(self, worker_ctx, reply_listener, service: str, method: str, args, kwargs,
+                   timeout: float) -> _Reply:
+        """Send ``service.method(*args, **kwargs)``; the reply (``.result()``) comes to ``reply_listener``."""
+        options = deadline_options(timeout)
+        headers = {**options["headers"], **_HEADERS.get_message_headers(worker_ctx)}
+        correlation_id = str(uuid.uuid4())
+        reply_event = reply_listener.get_reply_event(correlation_id)
+        try:
+            with self._producers.acquire(block=True) as producer:
+                producer.publish({"args": args, "kwargs": kwargs}, exchange=self.exchange,
+                                 routing_key=f"{service}.{method}", reply_to=reply_listener.routing_key,
+                                 correlation_id=correlation_id, headers=headers, expiration=options["expiration"],
+                                 delivery_mode=NON_PERSISTENT, serializer=self.serializer, retry=True,
+                                 retry_policy=DEFAULT_RETRY_POLICY)
+        except BaseException:
+            reply_listener._reply_events.pop(correlation_id, None)
+            raise
+        return _Reply(reply_event, reply_listener, correlation_id)
+
+
 class Calls:
     def __init__(self, worker_ctx, reply_listener, timeout: float, reason: str | None = None,
-                 consumers: "ConsumerCounts | None" = None):
+                 consumers: "ConsumerCounts | None" = None, publisher: RequestPublisher | None = None):
         self._worker_ctx = worker_ctx
         self._reply_listener = reply_listener
         self.timeout = timeout
         self.reason = reason
         self._consumers = consumers
+        self._publisher = publisher
 
     def as_system(self, reason: str) -> "Calls":
         """The same client acting as the service itself, for ``reason`` (logged)."""
         principal = Principal.system(reason)
         return Calls(_ContextAs(self._worker_ctx, principal), self._reply_listener, self.timeout, reason,
-                     self._consumers)
+                     self._consumers, self._publisher)
 
     def call(self, service: str, method: str, *args, timeout: float | None = None, **kwargs):
         limit = self.timeout if timeout is None else timeout
@@ -83,12 +144,16 @@ class Calls:
             raise ServiceUnavailable(f"{service} is not running (no process takes its requests); {RETRY_HINT}",
                                      service=service)
         timer = eventlet.Timeout(limit)
+        reply = None
         try:
-            proxy = ServiceProxy(self._worker_ctx, service, self._reply_listener, **deadline_options(limit))
-            return getattr(proxy, method).call_async(*args, **kwargs).result()
+            reply = self._publisher.call_async(self._worker_ctx, self._reply_listener, service, method, args, kwargs,
+                                               limit)
+            return reply.result()
         except eventlet.Timeout as exc:
             if exc is not timer:
                 raise
+            if reply is not None:
+                reply.forget()
             raise ServiceUnavailable(f"{service} did not answer within {limit:g} s; {RETRY_HINT}", service=service)
         except (OperationalError, socket.error, ConnectionError) as exc:
             raise ServiceUnavailable(f"the message broker cannot be reached: {exc}; {RETRY_HINT}", service=service)
@@ -170,6 +235,7 @@ class ServiceCalls(DependencyProvider):
     def setup(self):
         self.timeout = float(self.container.config.get("RPC_TIMEOUT_SECONDS", 10))
         self.consumers = ConsumerCounts(self.container.config["AMQP_URI"])
+        self.publisher = RequestPublisher(self.container.config)
 
     def stop(self):
         self.consumers.close()
@@ -178,4 +244,5 @@ class ServiceCalls(DependencyProvider):
         self.consumers.close()
 
     def get_dependency(self, worker_ctx):
-        return Calls(worker_ctx, self.reply_listener, self.timeout, consumers=self.consumers)
+        return Calls(worker_ctx, self.reply_listener, self.timeout, consumers=self.consumers,
+                     publisher=self.publisher)

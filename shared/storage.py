@@ -175,9 +175,13 @@ class ScopedCollection:
              render: Callable[[dict], Any] = public) -> dict:
         page, page_size = page_args(page, page_size)
         query = self.scoped(flt)
-        total = self.collection.count_documents(query)
-        cursor = self.collection.find(query).sort(list(sort)).skip((page - 1) * page_size).limit(page_size)
-        return {"items": [render(d) for d in cursor], "page": page, "page_size": page_size,
+        skip = (page - 1) * page_size
+        docs = list(self.collection.find(query).sort(list(sort)).skip(skip).limit(page_size))
+        if 0 < len(docs) < page_size or (page == 1 and not docs):
+            total = skip + len(docs)  # a short page is the last one: no second query to count
+        else:
+            total = self.collection.count_documents(query)
+        return {"items": [render(d) for d in docs], "page": page, "page_size": page_size,
                 "total": total, "pages": max(1, math.ceil(total / page_size))}
 
     # -- writes ------------------------------------------------------------------------

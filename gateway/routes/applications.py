@@ -79,7 +79,8 @@ class ApplicationRoutes(RouteGroup):
     def add_material(self, request, application_id):
         filename, content = read_upload(request, int(self.config["MAX_UPLOAD_BYTES"]))
         upload_id = send_upload(self.services.registry, content, kind="material", filename=filename)
-        return self.services.registry.add_material(application_id, request.args.get("kind", ""), upload_id)
+        return self.services.registry.add_material(application_id, request.args.get("kind", ""), upload_id,
+                                                   idempotency_key=idempotency_key(request))
 
     @route("GET", f"{APP}/materials", summary="An application's materials", tags=["applications"],
            response=registry.MaterialListSchema)
@@ -131,7 +132,8 @@ class ApplicationRoutes(RouteGroup):
            response=registry.ApplicationSchema, status=201,
            summary="Record an objection received during the notice; it holds the application until resolved")
     def add_objection(self, request, application_id):
-        return self.services.registry.add_objection(application_id, request.body_json)
+        return self.services.registry.add_objection(application_id, request.body_json,
+                                                    idempotency_key=idempotency_key(request))
 
     @route("POST", f"{APP}/objections/<objection_id>/resolve", tags=["applications"], roles=CITY,
            body=registry.ResolveObjectionSchema, response=registry.ApplicationSchema,

@@ -19,7 +19,7 @@ from shared.outbox import Outbox
 from shared.caller import Caller
 from shared.rpc import rpc
 from shared.files import XLSX
-from shared.schemas import FileSchema, load
+from shared.schemas import FileSchema, load, output
 from shared.service import ServiceBase
 from shared.storage import Mongo
 from shared.jobs import JobRunner
@@ -63,65 +63,68 @@ class RegistryService(JobRunner, UploadReceiver, ServiceBase):
         credentials = load(schemas.LoginSchema(), {"username": username, "password": password})
         answer = directory.authenticate(self.store.unscoped(USERS), self.passwords, **credentials)
         answer["token_version"] = sessions.token_state(self.store, answer["user"])["version"]
-        return schemas.AuthenticatedSchema().dump(answer)
+        return output(schemas.AuthenticatedSchema).dump(answer)
 
     # -- sessions: token revocation (issue 18, storage/sessions.py) -------------------------
     @rpc
     def token_state(self):
         """The caller's token version and whether it is disabled (the gateway checks tokens with it)."""
-        return schemas.TokenStateSchema().dump(sessions.token_state(self.store, self.store.principal.user))
+        return output(schemas.TokenStateSchema).dump(sessions.token_state(self.store, self.store.principal.user))
 
     @rpc
     def revoke_my_tokens(self):
         """Log out: every token of the caller issued so far is void."""
-        return schemas.TokenStateSchema().dump(sessions.revoke_tokens(self.store, self.store.principal.user))
+        return output(schemas.TokenStateSchema).dump(sessions.revoke_tokens(self.store, self.store.principal.user))
 
     @rpc
     def change_my_password(self, data):
         change = load(schemas.PasswordChangeSchema(), data)
-        return schemas.TokenStateSchema().dump(sessions.change_password(
+        return output(schemas.TokenStateSchema).dump(sessions.change_password(
             self.store, self.passwords, self.store.principal.user, change["current_password"], change["new_password"]))
 
     @rpc
     def set_user_disabled(self, username, data):
         change = load(schemas.UserDisabledSchema(), data)
-        return schemas.TokenStateSchema().dump(sessions.set_disabled(self.store, username, change["disabled"]))
+        return output(schemas.TokenStateSchema).dump(sessions.set_disabled(self.store, username, change["disabled"]))
 
     @rpc
     def list_tenants(self, page=1, page_size=50, kind=None):
-        return schemas.TenantPageSchema().dump(directory.list_tenants(self.store, page, page_size, kind))
+        return output(schemas.TenantPageSchema).dump(directory.list_tenants(self.store, page, page_size, kind))
 
     @rpc
     def get_tenant(self, tenant_id):
-        return schemas.TenantSchema().dump(directory.get_tenant(self.store, tenant_id))
+        return output(schemas.TenantSchema).dump(directory.get_tenant(self.store, tenant_id))
 
     @rpc
-    def create_tenant(self, data):
-        return schemas.TenantSchema().dump(directory.create_tenant(self.store, load(schemas.TenantCreateSchema(), data)))
+    def create_tenant(self, data, idempotency_key=None):
+        form = load(schemas.TenantCreateSchema(), data)
+        return output(schemas.TenantSchema).dump(directory.create_tenant(self.store, form, idempotency_key))
 
     @rpc
     def list_units(self, tenant_id, page=1, page_size=50):
-        return schemas.UnitPageSchema().dump(directory.list_units(self.store, tenant_id, page, page_size))
+        return output(schemas.UnitPageSchema).dump(directory.list_units(self.store, tenant_id, page, page_size))
 
     @rpc
     def get_unit(self, unit_id):
-        return schemas.UnitSchema().dump(directory.get_unit(self.store, unit_id))
+        return output(schemas.UnitSchema).dump(directory.get_unit(self.store, unit_id))
 
     @rpc
-    def create_unit(self, tenant_id, data):
-        return schemas.UnitSchema().dump(directory.create_unit(self.store, tenant_id, load(schemas.UnitSchema(), data)))
+    def create_unit(self, tenant_id, data, idempotency_key=None):
+        form = load(schemas.UnitSchema(), data)
+        return output(schemas.UnitSchema).dump(directory.create_unit(self.store, tenant_id, form, idempotency_key))
 
     @rpc
     def list_users(self, page=1, page_size=50):
-        return schemas.UserPageSchema().dump(directory.list_users(self.store, page, page_size))
+        return output(schemas.UserPageSchema).dump(directory.list_users(self.store, page, page_size))
 
     @rpc
-    def create_user(self, data):
-        return schemas.UserSchema().dump(directory.create_user(self.store, self.passwords, load(schemas.UserSchema(), data)))
+    def create_user(self, data, idempotency_key=None):
+        form = load(schemas.UserSchema(), data)
+        return output(schemas.UserSchema).dump(directory.create_user(self.store, self.passwords, form, idempotency_key))
 
     # -- applications --------------------------------------------------------------------
     def _application(self, doc):
-        return schemas.ApplicationSchema().dump(applications.render(doc, self.store.principal))
+        return output(schemas.ApplicationSchema).dump(applications.render(doc, self.store.principal))
 
     @rpc
     def create_application(self, data, idempotency_key=None):
@@ -131,7 +134,7 @@ class RegistryService(JobRunner, UploadReceiver, ServiceBase):
     @rpc
     def list_applications(self, page=1, page_size=50, year=None, status=None, tenant=None, kind=None):
         result = applications.list_page(self.store, page, page_size, year, status, tenant, kind)
-        return schemas.ApplicationPageSchema().dump(result)
+        return output(schemas.ApplicationPageSchema).dump(result)
 
     @rpc
     def get_application(self, application_id):
@@ -174,10 +177,10 @@ class RegistryService(JobRunner, UploadReceiver, ServiceBase):
                                                            application_id, notice))
 
     @rpc
-    def add_objection(self, application_id, data):
+    def add_objection(self, application_id, data, idempotency_key=None):
         objection = load(schemas.ObjectionInSchema(), data)
         return self._application(applications.add_objection(self.store, self.clock.today(), application_id,
-                                                            objection))
+                                                            objection, idempotency_key))
 
     @rpc
     def resolve_objection(self, application_id, objection_id, data):
@@ -193,23 +196,23 @@ class RegistryService(JobRunner, UploadReceiver, ServiceBase):
 
     @rpc
     def shortlist(self, year):
-        return schemas.ShortlistSchema().dump(applications.shortlist(self.store, year))
+        return output(schemas.ShortlistSchema).dump(applications.shortlist(self.store, year))
 
     # -- materials and the Excel form ----------------------------------------------------
     @rpc
-    def add_material(self, application_id, kind, upload_id):
+    def add_material(self, application_id, kind, upload_id, idempotency_key=None):
         """Attach the caller's finished upload (kind ``material``, shared/uploads.py) as a material."""
         upload = self.take_upload(upload_id, "material")
-        summary = materials.add(self.store, application_id, kind, upload.filename, upload.content)
-        return schemas.MaterialSchema().dump(summary)
+        summary = materials.add(self.store, application_id, kind, upload.filename, upload.content, idempotency_key)
+        return output(schemas.MaterialSchema).dump(summary)
 
     @rpc
     def list_materials(self, application_id):
-        return schemas.MaterialListSchema().dump({"items": materials.list_for(self.store, application_id)})
+        return output(schemas.MaterialListSchema).dump({"items": materials.list_for(self.store, application_id)})
 
     @rpc
     def download_material(self, application_id, material_id):
-        return schemas.MaterialFileSchema().dump(materials.download(self.store, application_id, material_id))
+        return output(schemas.MaterialFileSchema).dump(materials.download(self.store, application_id, material_id))
 
     @rpc
     def application_template(self):
@@ -255,33 +258,35 @@ class RegistryService(JobRunner, UploadReceiver, ServiceBase):
 
     # -- studios -------------------------------------------------------------------------
     def _studio(self, doc):
-        return schemas.StudioSchema().dump(studios.render(doc, self.store.principal))
+        return output(schemas.StudioSchema).dump(studios.render(doc, self.store.principal))
 
     @rpc
     def list_studios(self, page=1, page_size=50, year=None, status=None, tenant=None):
-        return schemas.StudioPageSchema().dump(studios.list_page(self.store, page, page_size, year, status, tenant))
+        return output(schemas.StudioPageSchema).dump(studios.list_page(self.store, page, page_size, year, status, tenant))
 
     @rpc
     def get_studio(self, studio_id):
         return self._studio(studios.get(self.store, studio_id))
 
     @rpc
-    def create_change_request(self, studio_id, data):
+    def create_change_request(self, studio_id, data, idempotency_key=None):
         request = load(schemas.ChangeRequestInSchema(), data)
         if request["kind"] == LEAD_CHANGE:
-            created = applications.create_lead_change(self.store, self.clock.today(), studio_id, request)
+            created = applications.create_lead_change(self.store, self.clock.today(), studio_id, request,
+                                                      idempotency_key)
         else:
-            created = studios.create_change_request(self.store, self.clock.today(), studio_id, request)
-        return schemas.ChangeRequestSchema().dump(created)
+            created = studios.create_change_request(self.store, self.clock.today(), studio_id, request,
+                                                    idempotency_key)
+        return output(schemas.ChangeRequestSchema).dump(created)
 
     @rpc
     def list_change_requests(self, studio_id):
-        return schemas.ChangeRequestListSchema().dump(studios.list_change_requests(self.store, studio_id))
+        return output(schemas.ChangeRequestListSchema).dump(studios.list_change_requests(self.store, studio_id))
 
     @rpc
     def forward_change_request(self, studio_id, request_id, data=None):
         note = load(schemas.NoteSchema(), data or {})["note"]
-        return schemas.ChangeRequestSchema().dump(studios.forward_change_request(self.store, studio_id,
+        return output(schemas.ChangeRequestSchema).dump(studios.forward_change_request(self.store, studio_id,
                                                                                  request_id, note))
 
     @rpc
@@ -289,29 +294,29 @@ class RegistryService(JobRunner, UploadReceiver, ServiceBase):
         note = load(schemas.NoteSchema(), data or {})["note"]
         approved = studios.approve_change_request(self.store, self.clock.today(), studio_id, request_id, note,
                                                   self.outbox.event)
-        return schemas.ChangeRequestSchema().dump(approved)
+        return output(schemas.ChangeRequestSchema).dump(approved)
 
     @rpc
     def reject_change_request(self, studio_id, request_id, data):
         reasons = load(schemas.ReasonsSchema(), data)["reasons"]
-        return schemas.ChangeRequestSchema().dump(studios.reject_change_request(self.store, studio_id,
+        return output(schemas.ChangeRequestSchema).dump(studios.reject_change_request(self.store, studio_id,
                                                                                 request_id, reasons))
 
     @rpc
     def create_revocation_request(self, studio_id, data):
         request = load(schemas.RevocationInSchema(), data)
-        return schemas.RevocationRequestSchema().dump(studios.create_revocation(self.store, studio_id, request))
+        return output(schemas.RevocationRequestSchema).dump(studios.create_revocation(self.store, studio_id, request))
 
     @rpc
     def list_revocation_requests(self, studio_id):
-        return schemas.RevocationRequestListSchema().dump(studios.list_revocations(self.store, studio_id))
+        return output(schemas.RevocationRequestListSchema).dump(studios.list_revocations(self.store, studio_id))
 
     @rpc
     def decide_revocation_request(self, studio_id, request_id, data):
         decision = load(schemas.RevocationDecisionSchema(), data)
         decided = studios.decide_revocation(self.store, self.clock.today(), studio_id, request_id, decision,
                                             self.outbox.event)
-        return schemas.RevocationRequestSchema().dump(decided)
+        return output(schemas.RevocationRequestSchema).dump(decided)
 
     @event_handler(*ASSESSMENT_REVOCATION_REQUESTED, requeue_on_error=True)
     def on_assessment_revocation_requested(self, payload):
@@ -325,9 +330,9 @@ class RegistryService(JobRunner, UploadReceiver, ServiceBase):
     # -- calendar ------------------------------------------------------------------------
     @rpc
     def get_calendar_year(self, year):
-        return schemas.CalendarYearSchema().dump(holidays.get_year(self.store, year))
+        return output(schemas.CalendarYearSchema).dump(holidays.get_year(self.store, year))
 
     @rpc
     def put_calendar_year(self, year, data):
         entered = load(schemas.CalendarYearInSchema(), data)
-        return schemas.CalendarYearSchema().dump(holidays.put_year(self.store, year, entered))
+        return output(schemas.CalendarYearSchema).dump(holidays.put_year(self.store, year, entered))

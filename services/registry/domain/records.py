@@ -10,7 +10,10 @@ from shared.principal import SYSTEM, UNIT, Principal
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    """Now, to the millisecond the store keeps: an answer made from a new record is what reading it back gives
+    (a replay of an Idempotency-Key answers the stored record)."""
+    moment = datetime.now(timezone.utc)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def history_entry(principal: Principal, action: str, from_state: str | None, to: str, note: str = "") -> dict:

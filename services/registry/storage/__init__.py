@@ -43,7 +43,14 @@ INDEXES = [
     Index(APPLICATIONS, [("studio_id", ASCENDING)], sparse=True),
     Index(APPLICATIONS, [("_open_master_key", ASCENDING)], unique=True, sparse=True, name="r6_open_master"),
     Index(APPLICATIONS, [("_open_slot_key", ASCENDING)], unique=True, sparse=True, name="r6_open_slot"),
+    # Idempotency-Key of each creating request (shared/idempotency.py): the record carries its key,
+    # so a retry after a gateway restart answers the record it made. Objections and materials keep
+    # theirs in their application (``_idem_within``), lead changes as applications.
     idempotency_index(APPLICATIONS),
+    idempotency_index(TENANTS),
+    idempotency_index(UNITS),
+    idempotency_index(USERS),
+    idempotency_index(CHANGE_REQUESTS),
     Index(MATERIALS, [("application_id", ASCENDING), ("uploaded_at", ASCENDING)]),
     Index(MATERIAL_CHUNKS, [("material_id", ASCENDING), ("n", ASCENDING)], unique=True),
     # studios: one per application; R-7 sequence per year (nameplate); R-6 while active.

@@ -21,10 +21,10 @@ from services.registry.domain.ranking import RANKING_RULE, expert_mean, rank
 from services.registry.domain.records import drafts_hidden, history_entry, master_key, now, slot_key
 from services.registry.domain.retirement import retirement_date
 from services.registry.domain.workflow import APPLICATION
-from services.registry.storage import APPLICATIONS, STUDIOS, UNITS
+from services.registry.storage import APPLICATIONS, CHANGE_REQUESTS, STUDIOS, UNITS
 from shared.calendar import WorkingDayCalendar
 from shared.errors import Conflict, NotFound, RuleViolation, ValidationFailed
-from shared.idempotency import create_once
+from shared.idempotency import create_once, key_used, replayed_within, within_key, within_set
 from shared.principal import CITY_ROLES, UNIT, Principal
 from shared.storage import Store, public
 
@@ -133,19 +133,30 @@ def create(store: Store, today: _dt.date, data: dict, fingerprint_body, idempote
     return doc
 
 
-def create_lead_change(store: Store, today: _dt.date, studio_id: str, data: dict) -> dict:
+def create_lead_change(store: Store, today: _dt.date, studio_id: str, data: dict,
+                       idempotency_key: str | None = None) -> dict:
     """R-19: a lead change is an application of kind lead_change; it goes through the whole path again
-    and, when designated, replaces the studio's lead (the old one stays in its history)."""
+    and, when designated, replaces the studio's lead (the old one stays in its history). The same
+    ``idempotency_key``, studio and body answer the request it made; a key another change request
+    was made with is another body here (409)."""
     principal = store.principal.require_role(UNIT)
     studio = store.scoped(STUDIOS).get(studio_id, "studio")
-    if studio["status"] != studios.ACTIVE:
-        raise Conflict(f"studio {studio_id} is {studio['status']}: no changes")
-    form = data["application"]
-    studios.check_lead_change_form(studio, form)
-    unit = store.scoped(UNITS).get(studio["unit_id"], "unit")
-    doc = new_document(store, today, form, kind=LEAD_CHANGE, unit=unit, extra={
-        "studio_id": studio_id, "lead_change_reason": data["lead_change_reason"], "change_reason": data["reason"]})
-    store.scoped(APPLICATIONS).insert(doc)
+    if key_used(store.scoped(CHANGE_REQUESTS).collection, principal.user, idempotency_key):
+        raise Conflict(f"Idempotency-Key {idempotency_key!r} was used for another request with a different body")
+
+    def build():
+        if studio["status"] != studios.ACTIVE:
+            raise Conflict(f"studio {studio_id} is {studio['status']}: no changes")
+        form = data["application"]
+        studios.check_lead_change_form(studio, form)
+        unit = store.scoped(UNITS).get(studio["unit_id"], "unit")
+        return new_document(store, today, form, kind=LEAD_CHANGE, unit=unit, extra={
+            "studio_id": studio_id, "lead_change_reason": data["lead_change_reason"],
+            "change_reason": data["reason"]})
+    doc, _ = create_once(store.scoped(APPLICATIONS), idempotency_key, {"studio_id": studio_id, **data}, build,
+                         "change request")
+    if doc.get("kind") != LEAD_CHANGE or doc.get("studio_id") != studio_id:   # the key made an application
+        raise Conflict(f"Idempotency-Key {idempotency_key!r} was used for another request with a different body")
     return studios.lead_change_as_request(doc, principal)
 
 
@@ -309,9 +320,25 @@ def start_notice(store: Store, calendar: WorkingDayCalendar, today: _dt.date, ap
                        note=f"公示 {start} 至 {end.isoformat()}")
 
 
-def add_objection(store: Store, today: _dt.date, application_id: str, data: dict) -> dict:
-    """An objection received during the notice holds the application until it is resolved (R-9)."""
+def add_objection(store: Store, today: _dt.date, application_id: str, data: dict,
+                  idempotency_key: str | None = None) -> dict:
+    """An objection received during the notice holds the application until it is resolved (R-9).
+    The same ``idempotency_key`` and body answer the application again, with that one objection:
+    the key is written with the objection, in the application's guarded update."""
+    stamp = within_key(store.principal.user, idempotency_key, {"application_id": application_id, **data})
     doc = get(store, application_id)
+    if replayed_within(doc, stamp, "objection") is not None:
+        return doc
+    try:
+        return _add_objection(store, today, doc, data, stamp)
+    except Conflict:
+        again = get(store, application_id)   # a concurrent request with the same key won the guard
+        if replayed_within(again, stamp, "objection") is not None:
+            return again
+        raise
+
+
+def _add_objection(store: Store, today: _dt.date, doc: dict, data: dict, stamp: dict | None) -> dict:
     workflow.decide(APPLICATION, doc["status"], "object", store.principal.role)
     notice = doc["notice"]
     received = _dated(data.get("received_on"), today, "received_on", notice["start_on"], "the notice's start")
@@ -321,7 +348,10 @@ def add_objection(store: Store, today: _dt.date, application_id: str, data: dict
     objection = {"id": uuid.uuid4().hex[:12], "summary": data["summary"], "objector": data.get("objector", ""),
                  "received_on": received, "status": "open", "recorded_by": store.principal.user,
                  "recorded_at": now(), "resolution_note": None, "resolved_by": None, "resolved_at": None}
-    return _transition(store, doc, "object", {"$push": {"objections": objection}}, note=data["summary"])
+    update = {"$push": {"objections": objection}}
+    if stamp:
+        update["$set"] = within_set(stamp, objection["id"], "objection")
+    return _transition(store, doc, "object", update, note=data["summary"])
 
 
 def resolve_objection(store: Store, application_id: str, objection_id: str, data: dict) -> dict:

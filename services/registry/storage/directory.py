@@ -6,20 +6,22 @@ caller; the rules about who may create what are here.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from services.registry.storage import TENANTS, UNITS, USERS
-from shared.errors import Forbidden, Unauthenticated, ValidationFailed
+from services.registry.domain.records import now
+from shared.errors import Conflict, Forbidden, Unauthenticated, ValidationFailed
+from shared.idempotency import create_once
 from shared.principal import (ADMIN, CITY_BUREAU, CITY_CENTER, CITY_ROLES, TENANT, UNIT,
                               Principal)
 from shared.storage import Store, public
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return now()
 
 
 # -- tenants ---------------------------------------------------------------------------
@@ -32,13 +34,17 @@ def get_tenant(store: Store, tenant_id: str) -> dict:
     return public(store.scoped(TENANTS).get(tenant_id, "tenant"))
 
 
-def create_tenant(store: Store, data: dict) -> dict:
-    """The city adds municipal bureaus and enterprise groups (市属局、企业集团)."""
+def create_tenant(store: Store, data: dict, idempotency_key: str | None = None) -> dict:
+    """The city adds municipal bureaus and enterprise groups (市属局、企业集团). The same
+    ``idempotency_key`` and body answer the tenant it made (shared/idempotency.py)."""
     store.principal.require_role(ADMIN, CITY_BUREAU)
-    doc = {"_id": data["id"], "name": data["name"], "kind": data["kind"],
-           "code": data.get("code"), "authority": data.get("authority") or data["name"],
-           "created_at": _now()}
-    store.scoped(TENANTS).insert(doc, duplicate=f"a tenant with id {data['id']} or name {data['name']} exists")
+
+    def build():
+        return {"_id": data["id"], "name": data["name"], "kind": data["kind"],
+                "code": data.get("code"), "authority": data.get("authority") or data["name"],
+                "created_at": _now()}
+    doc, _ = create_once(store.scoped(TENANTS), idempotency_key, data, build, "tenant",
+                         duplicate=f"a tenant with id {data['id']} or name {data['name']} exists")
     return public(doc)
 
 
@@ -52,22 +58,26 @@ def get_unit(store: Store, unit_id: str) -> dict:
     return public(store.scoped(UNITS).get(unit_id, "unit"))
 
 
-def create_unit(store: Store, tenant_id: str, data: dict) -> dict:
-    """A tenant registers its units (所在单位) and their branches (分厂、分公司)."""
+def create_unit(store: Store, tenant_id: str, data: dict, idempotency_key: str | None = None) -> dict:
+    """A tenant registers its units (所在单位) and their branches (分厂、分公司). The same
+    ``idempotency_key``, tenant and body answer the unit it made."""
     principal = store.principal.require_role(TENANT, ADMIN, CITY_CENTER)
     store.scoped(TENANTS).get(tenant_id, "tenant")
-    kind = "unit"
-    if data.get("parent_id"):
-        parent = store.scoped(UNITS).get(data["parent_id"], "parent unit")
-        if parent["tenant_id"] != tenant_id:
-            raise ValidationFailed("a branch belongs to its parent unit's tenant",
-                                   errors={"parent_id": f"unit {parent['_id']} belongs to another tenant"})
-        kind = "branch"
-    doc = {"_id": uuid.uuid4().hex, "tenant_id": tenant_id, "name": data["name"],
-           "credit_code": data["credit_code"], "kind": kind, "parent_id": data.get("parent_id"),
-           "address": data.get("address", ""), "contact": data.get("contact", ""),
-           "phone": data.get("phone", ""), "created_at": _now(), "created_by": principal.user}
-    store.scoped(UNITS).insert(doc, duplicate=f"a unit with credit code {data['credit_code']} exists")
+
+    def build():
+        kind = "unit"
+        if data.get("parent_id"):
+            parent = store.scoped(UNITS).get(data["parent_id"], "parent unit")
+            if parent["tenant_id"] != tenant_id:
+                raise ValidationFailed("a branch belongs to its parent unit's tenant",
+                                       errors={"parent_id": f"unit {parent['_id']} belongs to another tenant"})
+            kind = "branch"
+        return {"_id": uuid.uuid4().hex, "tenant_id": tenant_id, "name": data["name"],
+                "credit_code": data["credit_code"], "kind": kind, "parent_id": data.get("parent_id"),
+                "address": data.get("address", ""), "contact": data.get("contact", ""),
+                "phone": data.get("phone", ""), "created_at": _now(), "created_by": principal.user}
+    doc, _ = create_once(store.scoped(UNITS), idempotency_key, {"tenant_id": tenant_id, **data}, build, "unit",
+                         duplicate=f"a unit with credit code {data['credit_code']} exists")
     return public(doc)
 
 
@@ -81,8 +91,10 @@ def list_users(store: Store, page=1, page_size=50) -> dict:
     return store.scoped(USERS).page(None, page, page_size, render=_render_user)
 
 
-def create_user(store: Store, hasher: PasswordHasher, data: dict) -> dict:
-    """Admin creates anyone; a tenant user creates unit users for its own units."""
+def create_user(store: Store, hasher: PasswordHasher, data: dict, idempotency_key: str | None = None) -> dict:
+    """Admin creates anyone; a tenant user creates unit users for its own units. The same
+    ``idempotency_key`` and body answer the user it made: the key's fingerprint leaves the
+    password out (no digest of a password is stored); a replay checks it against the user's hash."""
     principal = store.principal
     role = data["role"]
     if principal.role == TENANT:
@@ -106,11 +118,20 @@ def create_user(store: Store, hasher: PasswordHasher, data: dict) -> dict:
         if unit["tenant_id"] != data["tenant_id"]:
             raise ValidationFailed("the unit is not in that tenant",
                                    errors={"unit_id": f"unit {unit['_id']} belongs to another tenant"})
-    doc = {"_id": data["username"], "display_name": data.get("display_name", ""), "role": role,
-           "tenant_id": data.get("tenant_id"), "unit_id": data.get("unit_id") if role == UNIT else None,
-           "password_hash": hasher.hash(data["password"]), "created_at": _now(),
-           "created_by": principal.user}
-    store.scoped(USERS).insert(doc, duplicate=f"user {data['username']} exists")
+
+    def build():
+        return {"_id": data["username"], "display_name": data.get("display_name", ""), "role": role,
+                "tenant_id": data.get("tenant_id"), "unit_id": data.get("unit_id") if role == UNIT else None,
+                "password_hash": hasher.hash(data["password"]), "created_at": _now(),
+                "created_by": principal.user}
+    fingerprinted = {k: v for k, v in data.items() if k != "password"}
+    doc, created = create_once(store.scoped(USERS), idempotency_key, fingerprinted, build, "user",
+                               duplicate=f"user {data['username']} exists")
+    if not created:
+        try:
+            hasher.verify(doc["password_hash"], data["password"])
+        except (VerificationError, InvalidHashError):
+            raise Conflict(f"Idempotency-Key {idempotency_key!r} was used for another user with a different body")
     return _render_user(doc)
 
 

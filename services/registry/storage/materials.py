@@ -18,15 +18,36 @@ from services.registry.contract import MATERIAL_KINDS, UNIT_MATERIAL_KINDS
 from services.registry.domain.records import now
 from services.registry.storage import APPLICATIONS, MATERIAL_CHUNKS, MATERIALS
 from shared.errors import Conflict, NotFound, ValidationFailed
+from shared.idempotency import replayed_within, within_filter, within_key, within_set
 from shared.principal import TENANT
 from shared.storage import Store, public
 
 
-def add(store: Store, application_id: str, kind: str, filename: str | None, content: bytes) -> dict:
+def _replayed(app: dict, stamp: dict | None) -> dict | None:
+    """The summary of the material ``app`` holds under this key (a replay), or None."""
+    material_id = replayed_within(app, stamp, "material")
+    if material_id is None:
+        return None
+    summary = next((m for m in app.get("materials") or [] if m["id"] == material_id), None)
+    if summary is None:   # the application kept the key but no longer lists it (never: nothing removes one)
+        raise Conflict("this Idempotency-Key's material is no longer on the application")
+    return dict(summary)
+
+
+def add(store: Store, application_id: str, kind: str, filename: str | None, content: bytes,
+        idempotency_key: str | None = None) -> dict:
+    """Store the file in chunks, then add its summary to the application: that guarded update is
+    the commit point, and it writes the ``idempotency_key`` too, so the same key and file answer
+    the material it made (the new copy is removed) and never add it twice."""
     principal = store.principal
     if kind not in MATERIAL_KINDS:
         raise ValidationFailed("unknown material kind", errors={"kind": f"one of {', '.join(MATERIAL_KINDS)}"})
+    stamp = within_key(principal.user, idempotency_key, {"application_id": application_id, "kind": kind,
+                                                         "filename": filename, "sha256": files.sha256(content)})
     app = applications.get(store, application_id)
+    replayed = _replayed(app, stamp)
+    if replayed is not None:
+        return replayed
     if principal.role == TENANT and kind != "tenant_opinion":
         raise ValidationFailed("the tenant uploads only its signed opinion", errors={"kind": "tenant_opinion"})
     if principal.role != TENANT and kind not in UNIT_MATERIAL_KINDS:
@@ -49,11 +70,17 @@ def add(store: Store, application_id: str, kind: str, filename: str | None, cont
                                       "uploaded_at")}
     summary.update(id=material_id, application_id=application_id)
     allowed = [s for (s, a) in workflow.APPLICATION if a == action]
+    update = {"$push": {"materials": summary}}
+    if stamp:
+        update["$set"] = within_set(stamp, material_id, "material")
     try:
-        store.scoped(APPLICATIONS).update(application_id, {"$push": {"materials": summary}},
-                                          extra_filter={"status": {"$in": allowed}})
+        store.scoped(APPLICATIONS).update(application_id, update,
+                                          extra_filter={"status": {"$in": allowed}, **within_filter(stamp)})
     except NotFound:
         _remove(store, material_id)
+        replayed = _replayed(applications.get(store, application_id), stamp)   # the same key won meanwhile
+        if replayed is not None:
+            return replayed
         raise Conflict("the application changed state meanwhile; it takes no materials now")
     return summary
 

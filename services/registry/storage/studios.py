@@ -20,6 +20,7 @@ from services.registry.domain.workflow import CHANGE_REQUEST, REVOCATION
 from services.registry.storage import APPLICATIONS, CHANGE_REQUESTS, REVOCATIONS, STUDIOS, TENANTS, UNITS
 from shared.errors import Conflict, NotFound, ValidationFailed
 from shared.events import STUDIO_CHANGED, STUDIO_DESIGNATED, STUDIO_REVOKED
+from shared.idempotency import create_once, key_used
 from shared.principal import TENANT, UNIT, Principal
 from shared.storage import Store, public
 
@@ -182,29 +183,38 @@ def lead_change_as_request(app: dict, principal: Principal) -> dict:
             "history": app["history"], "created_by": app["created_by"], "created_at": app["created_at"]}
 
 
-def create_change_request(store: Store, today: _dt.date, studio_id: str, data: dict) -> dict:
+def create_change_request(store: Store, today: _dt.date, studio_id: str, data: dict,
+                          idempotency_key: str | None = None) -> dict:
+    """The same ``idempotency_key``, studio and body answer the request it made (shared/idempotency.py);
+    a key a lead change (an application) was made with is another body here (409)."""
     principal = store.principal.require_role(UNIT, TENANT)
-    studio = get(store, studio_id)
-    if studio["status"] != ACTIVE:
-        raise Conflict(f"studio {studio_id} is {studio['status']}: no changes")
     if data["kind"] == contract.LEAD_CHANGE:
         raise ValidationFailed("a lead change is an application", errors={"kind": "use applications.create_lead_change"})
-    if data["kind"] == "unit_rename" and data.get("new_unit_id"):
-        unit = store.scoped(UNITS).get(data["new_unit_id"], "unit")
-        if unit["tenant_id"] != studio["tenant_id"]:
-            raise ValidationFailed("the unit is in another tenant", errors={"new_unit_id": "not in this tenant"})
-    if data["kind"] in ("rehire", "delayed_retirement") and data["until"] <= today.isoformat():
-        raise ValidationFailed("until must lie ahead", errors={"until": f"after today ({today.isoformat()})"})
-    status = workflow.CR_SUBMITTED if principal.role == UNIT else workflow.CR_FORWARDED
-    doc = {"_id": uuid.uuid4().hex, "studio_id": studio_id, "tenant_id": studio["tenant_id"],
-           "unit_id": studio["unit_id"], "kind": data["kind"], "status": status, "reason": data["reason"],
-           "lead_change_reason": None, "application_id": None, "until": data.get("until"),
-           "new_unit_name": data.get("new_unit_name"), "new_unit_id": data.get("new_unit_id"),
-           "new_address": data.get("new_address"), "rev": 0,
-           "history": [_history(principal, "create", None, status,
-                                "filed by the tenant" if principal.role == TENANT else "")],
-           "created_by": principal.user, "created_at": _now()}
-    store.scoped(CHANGE_REQUESTS).insert(doc)
+    if key_used(store.scoped(APPLICATIONS).collection, principal.user, idempotency_key):
+        raise Conflict(f"Idempotency-Key {idempotency_key!r} was used for another request with a different body")
+
+    def build():
+        studio = get(store, studio_id)
+        if studio["status"] != ACTIVE:
+            raise Conflict(f"studio {studio_id} is {studio['status']}: no changes")
+        if data["kind"] == "unit_rename" and data.get("new_unit_id"):
+            unit = store.scoped(UNITS).get(data["new_unit_id"], "unit")
+            if unit["tenant_id"] != studio["tenant_id"]:
+                raise ValidationFailed("the unit is in another tenant", errors={"new_unit_id": "not in this tenant"})
+        if data["kind"] in ("rehire", "delayed_retirement") and data["until"] <= today.isoformat():
+            raise ValidationFailed("until must lie ahead", errors={"until": f"after today ({today.isoformat()})"})
+        status = workflow.CR_SUBMITTED if principal.role == UNIT else workflow.CR_FORWARDED
+        return {"_id": uuid.uuid4().hex, "studio_id": studio_id, "tenant_id": studio["tenant_id"],
+                "unit_id": studio["unit_id"], "kind": data["kind"], "status": status, "reason": data["reason"],
+                "lead_change_reason": None, "application_id": None, "until": data.get("until"),
+                "new_unit_name": data.get("new_unit_name"), "new_unit_id": data.get("new_unit_id"),
+                "new_address": data.get("new_address"), "rev": 0,
+                "history": [_history(principal, "create", None, status,
+                                     "filed by the tenant" if principal.role == TENANT else "")],
+                "created_by": principal.user, "created_at": _now()}
+    get(store, studio_id)  # 404 outside the caller's scope, replay or not
+    doc, _ = create_once(store.scoped(CHANGE_REQUESTS), idempotency_key, {"studio_id": studio_id, **data}, build,
+                         "change request")
     return render_change_request(doc, principal)
 
 
