@@ -150,7 +150,7 @@ def test_centre_runs_and_publishes_a_round_and_the_excellent_studio_sees_its_bon
     form.locator("input[name='add-reason']").fill("经研究提前纳入本轮考核")
     page.locator("[data-test=add-studio-confirm]").click()
     expect(studios.locator("tbody tr")).to_have_count(6)
-    expect(studios).to_contain_text(city.not_due.studio_name)
+    expect(studios.locator("tbody tr", has_text=city.not_due.studio_name)).to_contain_text("经研究提前纳入本轮考核")
     leaving = city.due[4]
     studios.locator("tbody tr", has_text=leaving.studio_name).locator("[data-test=remove-round-studio]").click()
     box = page.locator(".el-message-box")
