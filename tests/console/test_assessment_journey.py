@@ -331,6 +331,15 @@ def _worst(blocks: list[dict]) -> float:
     return max((b["ms"] for b in blocks), default=0.0)
 
 
+def _page_size(page, within: str, table, size: int) -> float:
+    """The pager under ``within`` set to ``size`` a page; the longest block until the rows are there."""
+    since = page.evaluate("performance.now()")
+    page.locator(f"{within} .pager .el-select").click()
+    page.locator(".el-select-dropdown__item:visible", has_text=f"{size}条/页").click()
+    expect(table.locator("tbody tr")).to_have_count(size)
+    return _worst(_blocks_since(page, since))
+
+
 def test_a_reconciliation_of_1000_studios_renders_paged_and_filterable_without_freezing(screen, city, console_system):
     """Issue 19's "a list of 1,000 rows renders without freezing the page": finance's reconciliation
     lists every studio of the year. A thousand studios cannot be designated in a test's minutes
@@ -384,11 +393,7 @@ def test_a_reconciliation_of_1000_studios_renders_paged_and_filterable_without_f
     finance.shot("reconciliation-last-page")
 
     # for comparison in the same run: 500 rows at once (the pager's largest page)
-    since = page.evaluate("performance.now()")
-    page.locator("#pane-reconciliation .pager .el-select").click()
-    page.locator(".el-select-dropdown__item:visible", has_text="500条/页").click()
-    expect(table.locator("tbody tr")).to_have_count(500)
-    worst_500 = _worst(_blocks_since(page, since))
+    worst_500 = _page_size(page, "#pane-reconciliation", table, 500)
     print(f"\nlongest main-thread block after 查询: {len(real['studios'])} studios {baseline:.0f} ms; 1,000 studios "
           f"paged by 20 {worst:.0f} ms; then a page of 500 rows {worst_500:.0f} ms")
     assert worst < max(BLOCK_BOUND_MS, 3 * baseline), (worst, baseline)
@@ -439,10 +444,6 @@ def test_an_account_with_1000_entries_filled_through_the_api_pages_and_filters_w
     expect(entries.locator("tbody tr").first).to_contain_text("培训耗材")
     unit.shot("account-expenditures-only")
 
-    since = page.evaluate("performance.now()")
-    page.locator("[data-test=account] .pager .el-select").click()
-    page.locator(".el-select-dropdown__item:visible", has_text="100条/页").click()
-    expect(entries.locator("tbody tr")).to_have_count(100)
-    worst = _worst(_blocks_since(page, since))
+    worst = _page_size(page, "[data-test=account]", entries, 100)
     print(f"longest main-thread block: a page of 20 entries {baseline:.0f} ms; then a page of 100 {worst:.0f} ms")
     assert baseline < BLOCK_BOUND_MS, baseline   # the list as it opens (20 a page) never freezes the page
