@@ -29,7 +29,7 @@ from gateway.replays import REPLAYED, FirstAnswers, creates
 from gateway.security import secure_headers
 from gateway.server import ProblemWebServer
 from gateway.routing import NONE, UPLOAD, Route
-from shared.errors import BadRequest, Forbidden, PayloadTooLarge, UnsupportedMediaType
+from shared.errors import BadRequest, Forbidden, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from shared.logs import log_event
 from shared.principal import PRINCIPAL_KEY, REQUEST_ID_KEY
 from shared.rpc import QuickSignatureCheck
@@ -123,9 +123,15 @@ class ApiRoute(QuickSignatureCheck, HttpRequestHandler):
         if len(raw) > limit:
             raise PayloadTooLarge(f"the body is larger than {limit} bytes")
         try:
-            return json.loads(raw.decode("utf-8")) if raw else {}
+            body = json.loads(raw.decode("utf-8")) if raw else {}
         except (UnicodeDecodeError, ValueError) as exc:
             raise BadRequest(f"the body is not valid UTF-8 JSON: {exc}")
+        # every JSON body is one object of the route's schema: `null`, a list or a number is not
+        # (a service reads a missing body as {}, so `null` would otherwise pass as "no fields")
+        if not isinstance(body, dict):
+            raise ValidationFailed("the body must be a JSON object",
+                                   errors={"body": f"a JSON object, not {type(body).__name__ if body is not None else 'null'}"})
+        return body
 
     def response_from_result(self, result):
         if isinstance(result, Response):

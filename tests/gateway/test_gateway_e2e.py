@@ -149,6 +149,14 @@ def test_malformed_json_is_400(system):
     problem(resp, 400)
 
 
+def test_a_json_body_that_is_not_an_object_is_422_naming_the_body(system):
+    # `null` once passed as "no fields" where every field has a default (the reporting due dates)
+    for raw in (b"null", b"[]", b"3", b'"x"'):
+        body = problem(system.post("/api/v1/tenants/dongcheng/units", "demo-dongcheng", data=raw,
+                                   headers={"Content-Type": "application/json"}), 422)
+        assert set(body["errors"]) == {"body"} and "JSON object" in body["errors"]["body"], raw
+
+
 def test_wrong_types_are_422_field_by_field(system):
     body = problem(system.post("/api/v1/tenants/dongcheng/units", "demo-dongcheng",
                                json={"name": 12, "credit_code": ["x"]}), 422)
