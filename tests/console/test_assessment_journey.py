@@ -81,7 +81,7 @@ def _designate(seeder: Seeder, plans: list[Plan], submitted_on: str) -> None:
 @pytest.fixture(scope="module")
 def city(console_system) -> City:
     api = Api(console_system.base_url, timeout=60)
-    seeder = Seeder(api, log=lambda line: None)
+    seeder = Seeder(api, log=lambda line: None, seed="console-assessment-journey", first_seq=700)
     seeder.routes = set(api.get("/api/v1/openapi.json", None)["paths"])
     a, b, c = _units(api)
     try:

@@ -36,7 +36,7 @@ def dongcheng_studio(console_system):
     """One designated studio of 东城区 (demo-unit-a's unit), made over HTTP; the clock is left at
     the designation day (30 days after the notice started)."""
     api = Api(console_system.base_url)
-    seeder = Seeder(api, log=lambda line: None)
+    seeder = Seeder(api, log=lambda line: None, seed="console-clock-screens", first_seq=900)
     today = _clock_today(api)
     seeder.today = today
     unit = Unit("dongcheng", "北京东城精工制造有限公司", "北京市东城区和平里东街1号", "", id="unit-dc-jinggong",
