@@ -31,7 +31,7 @@ def _clock_days(api: Api) -> set[str]:
 
 def _clock_today(api: Api) -> str:
     """The day every service agrees on (a move still on its way to one of them is waited for)."""
-    days = wait_for(lambda: (d := _clock_days(api)) if len(d) == 1 else None, timeout=60,
+    days = wait_for(lambda: d if len(d := _clock_days(api)) == 1 else None, timeout=60,
                     message="every service's clock on the same day")
     return days.pop()
 
