@@ -44,6 +44,8 @@ class ProblemSchema(Schema):
     limit = fields.Integer(metadata={"description": "413: the largest size accepted, in bytes"})
     retry_after = fields.Integer(metadata={"description": "429: seconds to wait (also in Retry-After)"})
     field = fields.String(metadata={"description": "the field at fault"})
+    incomplete = fields.List(fields.String(), metadata={
+        "description": "422 (assessment publish, R-16): the studios whose scores are not complete"})
     year = fields.Integer()
 
 
