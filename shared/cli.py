@@ -204,8 +204,6 @@ def run_all(argv=None) -> int:
     parser.add_argument("--no-demo-city", action="store_true",
                         help="demo users only, not the demo city (also DEMO_CITY=false)")
     args = parser.parse_args(argv)
-    import warnings
-    warnings.filterwarnings("ignore", message="(?s).*Eventlet is deprecated")  # a wrong setting: its one line only
     from shared.supervise import EmbeddedStore, Supervisor
     env = dict(os.environ)
     if not args.no_demo:
