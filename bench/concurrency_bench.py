@@ -104,6 +104,15 @@ class _KeptAlive:
         return status, time.monotonic() - started
 
 
+def _fresh_get(base: str, path: str, headers: dict):
+    """A GET on a connection of its own, closed after the answer (``Connection: close``)."""
+    client = _KeptAlive(base)
+    try:
+        return client.get(path, {**headers, "Connection": "close"})
+    finally:
+        client.connection.close()
+
+
 def measure(run: Run) -> dict:
     """Logins once; then ``ROUNDS`` rounds, each of the three GET bursts one after the other, so a
     neighbour's load falls on all three alike; CPU is summed over the rounds."""
@@ -143,8 +152,7 @@ def measure(run: Run) -> dict:
     with ClusterRpcProxy(config, timeout=30, context_data={PRINCIPAL_KEY: principal.to_header()}) as proxy:
         proxy.registry.list_tenants()  # warm up
         for _ in range(ROUNDS):
-            burst("gets", lambda: _concurrently(GETS, lambda i: _timed_request("GET", f"{run.base}/api/v1/tenants",
-                                                                               headers=headers)))
+            burst("gets", lambda: _concurrently(GETS, lambda i: _fresh_get(run.base, "/api/v1/tenants", headers)))
             clients = [_KeptAlive(run.base) for _ in range(GETS)]
             _concurrently(GETS, lambda i, c=clients: c[i].get("/api/v1/tenants", headers))  # each opens its connection
             burst("kept", lambda c=clients: _concurrently(GETS, lambda i: c[i].get("/api/v1/tenants", headers)))

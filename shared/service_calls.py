@@ -34,6 +34,7 @@ from __future__ import annotations
 import logging
 import socket
 import time
+from functools import partial
 
 import eventlet
 from eventlet.semaphore import Semaphore
@@ -46,7 +47,7 @@ from nameko.constants import (AMQP_SSL_CONFIG_KEY, DEFAULT_RETRY_POLICY, DEFAULT
                               LOGIN_METHOD_CONFIG_KEY, NON_PERSISTENT, SERIALIZER_CONFIG_KEY)
 from nameko.exceptions import RemoteError
 from nameko.extensions import DependencyProvider
-from nameko.messaging import HeaderEncoder
+from nameko.messaging import HeaderEncoder, QueueConsumer
 from nameko.rpc import ReplyListener, RpcReply, get_rpc_exchange
 
 from shared.errors import ServiceUnavailable, from_remote
@@ -229,8 +230,37 @@ class ConsumerCounts:
             self._connection = None
 
 
+class ReplyConsumer(QueueConsumer):
+    """The reply queue's consumer: without acks, each reply handed to its waiter in the consuming
+    greenthread. nameko's acks every reply (a frame to the broker and the broker's bookkeeping)
+    and spawns a greenthread for each only to set an Event. A reply the process never reads
+    (it died) is lost either way: its waiter is gone, and the caller answered 503."""
+
+    def get_consumers(self, consumer_cls, channel):
+        for provider in self._providers:
+            self._consumers[provider] = consumer_cls(queues=[provider.queue], accept=self.accept, no_ack=True,
+                                                     callbacks=[partial(self.handle_message, provider)])
+        return self._consumers.values()
+
+    def handle_message(self, provider, body, message):
+        provider.handle_message(body, message)
+
+    def ack_message(self, message):
+        pass  # consumed without acks
+
+
+class Replies(ReplyListener):
+    """nameko's ReplyListener on the ``ReplyConsumer``: the same reply queue, routing and waiters."""
+    queue_consumer = ReplyConsumer()
+
+    def handle_message(self, body, message):
+        client_event = self._reply_events.pop(message.properties.get("correlation_id"), None)
+        if client_event is not None:
+            client_event.send(body)
+
+
 class ServiceCalls(DependencyProvider):
-    reply_listener = ReplyListener()
+    reply_listener = Replies()
 
     def setup(self):
         self.timeout = float(self.container.config.get("RPC_TIMEOUT_SECONDS", 10))
