@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 
 from nameko.extensions import DependencyProvider
 
+from shared.errors import DomainError
 from shared.principal import PRINCIPAL_KEY, REQUEST_ID_KEY
 
 
@@ -42,6 +43,21 @@ def setup_logging(level: str = "INFO") -> None:
     # nameko and kombu are chatty at INFO about every connection
     for noisy in ("nameko", "kombu", "amqp"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    workers = logging.getLogger("nameko.containers")
+    if not any(isinstance(f, RefusalsAreNotErrors) for f in workers.filters):
+        workers.addFilter(RefusalsAreNotErrors())
+
+
+class RefusalsAreNotErrors(logging.Filter):
+    """nameko logs every worker that raised as an error with its traceback, a 404 or a 422 too.
+    A refusal the service made on purpose (a ``DomainError`` with a 4xx status) is the caller's
+    mistake, not the operator's: its entrypoint line (``outcome: error``, the error and its
+    detail) says it already, so nameko's error line is dropped. Failures (5xx, anything else)
+    keep it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(exc, DomainError) and 400 <= exc.status < 500)
 
 
 def log_event(logger: logging.Logger, msg: str, level: int = logging.INFO, **fields) -> None:
