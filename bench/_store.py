@@ -24,7 +24,8 @@ class WireStore:
             [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(self.port),
              "--storage-path", self.folder, "--log-level", "ERROR", "--cache-size", "256M"],
             preexec_fn=dies_with_parent(signal.SIGKILL))  # throwaway data
-        self.uri = f"mongodb://127.0.0.1:{self.port}/" + ("?journal=true" if journal else "")
+        # retryWrites=false as make run's store has it (shared.supervise.EmbeddedStore.uri: why)
+        self.uri = f"mongodb://127.0.0.1:{self.port}/?retryWrites=false" + ("&journal=true" if journal else "")
         wait_for_store(self.uri, self.process, 60, "the throwaway store")
 
     def stop(self) -> None:
