@@ -1,5 +1,6 @@
 """The supervision screens through the console only (R-12): a district builds and submits its
-annual work summary; every user has a notifications page with an unread badge in the header."""
+annual work summary; every user has a notifications page with an unread badge in the header,
+which names the user's unit or district (not its id)."""
 from __future__ import annotations
 
 import re
@@ -32,6 +33,24 @@ def test_notifications_page_opens_from_the_header(screen):
     district.page.wait_for_url(re.compile(r".*/notifications$"))
     expect(district.page.locator("[data-test=notifications]")).to_be_visible()
     district.shot("notifications")
+
+
+def test_the_header_names_the_users_unit_or_district_and_the_id_only_without_the_name(screen):
+    scope = "[data-test=who-scope]"
+    unit = screen("unit-header").login("demo-unit-a")
+    expect(unit.page.locator(scope)).to_have_text("北京东城精工制造有限公司")
+    district = screen("district-header").login("demo-dongcheng")
+    expect(district.page.locator(scope)).to_have_text("东城区")
+    centre = screen("centre-header").login("demo-center")
+    expect(centre.page.locator(scope)).to_have_text("全市")
+    # the names cannot be read (GET /api/v1/me fails): the unit's id, as before
+    blind = screen("unit-header-no-names")
+    blind.page.route("**/api/v1/me", lambda route: route.fulfill(
+        status=503, content_type="application/problem+json",
+        body='{"type": "urn:skillmaster:problem:service-unavailable", "title": "Service Unavailable", "status": 503}'))
+    blind.login("demo-unit-a")
+    expect(blind.page.locator(scope)).to_have_text("unit-dc-jinggong")
+    unit.shot("header-names-the-unit")
 
 
 def test_centre_previews_who_is_due_before_opening_an_assessment_round_r14(screen):
