@@ -8,6 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from shared.demo_city import Api
+
 pytestmark = pytest.mark.console
 
 
@@ -62,13 +64,19 @@ def test_centre_previews_who_is_due_before_opening_an_assessment_round_r14(scree
     centre.shot("due-preview")
 
 
-def test_district_opens_its_inspections_and_the_form_to_record_one_r12(screen):
+def test_district_opens_its_inspections_and_the_form_dated_the_systems_today_r12(screen, console_system):
     district = screen("district-inspections").login("demo-dongcheng")
     district.go("/supervision")
     expect(district.page.locator("[data-test=inspections]")).to_be_visible()
     district.page.locator("[data-test=new-inspection]").click()
     dialog = district.page.get_by_role("dialog", name="登记监督检查")
     expect(dialog).to_be_visible()
+    # the date defaults to the system's today (its clock, 2026-09-28 when this file runs alone), not the browser's
+    today = district.page.evaluate("""async () => (await (await fetch('/api/v1/clock', { headers:
+        { Authorization: 'Bearer ' + sessionStorage.getItem('skillmaster.token') } })).json()).today""")
+    assert today in {c.get("today") for c in Api(console_system.base_url).get(
+        "/api/v1/admin/clock", "demo-admin")["services"].values()}
+    expect(dialog.get_by_role("combobox", name="检查日期")).to_have_value(today)
     dialog.get_by_role("button", name="添加整改事项").click()
     expect(dialog.get_by_placeholder("整改要求")).to_be_visible()
     district.shot("inspection-form")

@@ -279,7 +279,7 @@ def test_the_demo_clock_is_for_admins_only(system):
     problem(system.request("PUT", "/api/v1/admin/clock", "demo-dongcheng", json={"today": "2026-12-20"}), 403)
 
 
-def test_an_admin_moves_every_services_clock_in_demo_mode_and_resets_it(system):
+def test_an_admin_moves_every_services_clock_in_demo_mode_every_user_reads_its_today_and_it_resets(system):
     moved = system.request("PUT", "/api/v1/admin/clock", "demo-admin",
                            json={"today": "2026-12-20", "reason": "rehearse the December deadline"})
     assert moved.status_code == 200, moved.text
@@ -289,6 +289,10 @@ def test_an_admin_moves_every_services_clock_in_demo_mode_and_resets_it(system):
             return all(c.get("today") == day for c in clocks.values()) and clocks
         clocks = wait_for(lambda: every_service_on("2026-12-20"), message="every service on 2026-12-20")
         assert set(clocks) == set(service_names(system.config))
+        # every user reads the system's today (the console's forms default to it, not the browser's day)
+        for user in ("demo-dongcheng", "demo-unit-a"):
+            reading = system.get("/api/v1/clock", user).json()
+            assert set(reading) == {"now", "today"} and reading["today"] == "2026-12-20", reading
     finally:
         reset = system.request("PUT", "/api/v1/admin/clock", "demo-admin", json={"reset": True})
         assert reset.status_code == 200, reset.text
