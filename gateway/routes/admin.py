@@ -1,4 +1,5 @@
-"""Operations (admin only): dead letters of every service, and the demo clock (DEMO_MODE only)."""
+"""Operations (admin only): dead letters of every service, and the demo clock (DEMO_MODE only);
+what day it is for the system, for every user (forms default to it, not to the browser's day)."""
 from __future__ import annotations
 
 from marshmallow import Schema, fields
@@ -16,6 +17,11 @@ class ClockMoveSchema(Schema):
     today = fields.String(metadata={"description": "ISO date (09:00 Beijing time that day)"})
     reset = fields.Boolean(metadata={"description": "back to the configured clock (CLOCK_NOW/CLOCK_TODAY or real time)"})
     reason = fields.String(metadata={"description": "why (logged with the move)"})
+
+
+class ClockTodaySchema(Schema):
+    now = fields.String(metadata={"description": "the system's clock, ISO 8601 in UTC"})
+    today = fields.String(metadata={"description": "the system's today in Beijing, ISO date (the rules are judged on it)"})
 
 
 class AdminRoutes(RouteGroup):
@@ -41,6 +47,12 @@ class AdminRoutes(RouteGroup):
     def get_clock(self, request):
         return {"demo_mode": bool(self.config.get("DEMO_MODE")),
                 "services": ask_every_service(self.services, self.config, "get_clock")}
+
+    @route("GET", "/api/v1/clock", tags=["admin"], response=ClockTodaySchema,
+           summary="What day it is for the system (its clock, which an admin may move in DEMO_MODE): any user")
+    def get_today(self, request):
+        reading = self.services.call(service_names(self.config)[0], "get_clock")
+        return {"now": reading["now"], "today": reading["today"]}
 
     @route("PUT", "/api/v1/admin/clock", tags=["admin"], roles=(ADMIN,), body=ClockMoveSchema,
            summary="Move every service's clock to a moment or a day, or reset it (DEMO_MODE only; logged)",

@@ -6,7 +6,7 @@ import eventlet
 from gateway.problems import as_domain_error
 from gateway.routing import RouteGroup, route
 import services.registry.schemas as registry
-from shared.errors import Unauthenticated
+from shared.errors import Forbidden, NotFound, ServiceUnavailable, Unauthenticated
 from shared.principal import ADMIN, Principal
 from shared.schemas import load
 
@@ -59,8 +59,20 @@ class AuthRoutes(RouteGroup):
         self.gateway.token_states.remember(username, state)
         return state
 
-    @route("GET", "/api/v1/me", summary="Who you are (your principal)", tags=["auth"],
-           response=registry.PrincipalSchema)
+    @route("GET", "/api/v1/me", summary="Who you are (your principal) and the names of your tenant and unit",
+           tags=["auth"], response=registry.MeSchema)
     def me(self, request):
         p = request.principal
-        return {"user": p.user, "role": p.role, "tenant_id": p.tenant_id, "unit_id": p.unit_id}
+        return {"user": p.user, "role": p.role, "tenant_id": p.tenant_id, "unit_id": p.unit_id,
+                "tenant_name": self._name_of("get_tenant", p.tenant_id),
+                "unit_name": self._name_of("get_unit", p.unit_id)}
+
+    def _name_of(self, method: str, id_: str | None) -> str | None:
+        """The name of your tenant or unit (the registry's ``get_tenant``/``get_unit``), or None:
+        you have none, or it cannot be read now (who you are is answered anyway)."""
+        if not id_:
+            return None
+        try:
+            return getattr(self.services.registry, method)(id_).get("name")
+        except (NotFound, Forbidden, ServiceUnavailable):
+            return None

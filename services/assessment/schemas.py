@@ -9,6 +9,11 @@ ROUND_STATES = ("open", "publishing", "published")
 GROUPS = ("duties", "city_funds", "matching", "economic", "social")
 MAX_BUDGET_FEN = 10 ** 13
 MAX_REASON = 500
+# why a filled-in indicator is unavailable (R-15; domain/inputs.py UNAVAILABLE has the Chinese reasons)
+UNAVAILABLE_CODES = ("source_no_answer", "source_failed", "source_not_asked", "no_record", "figures_missing",
+                     "nothing_to_measure", "no_city_funds", "no_report_due", "not_inspected")
+UNAVAILABLE_REASON = "why the figure could not be had, in Chinese, for people (null when available)"
+UNAVAILABLE_CODE = "the same as a stable code, for programs (null when available): " + ", ".join(UNAVAILABLE_CODES)
 
 
 class _Out(Schema):
@@ -203,7 +208,8 @@ class FilledInIndicatorSchema(_Out):
     score_cp = fields.Integer(allow_none=True)
     figures = fields.Dict()
     available = fields.Boolean()
-    unavailable_reason = fields.String(allow_none=True)
+    unavailable_reason = fields.String(allow_none=True, metadata={"description": UNAVAILABLE_REASON})
+    unavailable_code = fields.String(allow_none=True, metadata={"description": UNAVAILABLE_CODE})
 
 
 class ScoreSheetSchema(_Out):
@@ -238,7 +244,8 @@ class IndicatorResultSchema(_Out):
     source = fields.String()
     figures = fields.Dict()
     auto_score = fields.Float(allow_none=True)
-    unavailable_reason = fields.String(allow_none=True)
+    unavailable_reason = fields.String(allow_none=True, metadata={"description": UNAVAILABLE_REASON})
+    unavailable_code = fields.String(allow_none=True, metadata={"description": UNAVAILABLE_CODE})
 
 
 class StudioResultSchema(_Out):

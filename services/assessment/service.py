@@ -30,7 +30,7 @@ from services.assessment.domain.evaluation import round_rubric
 from services.assessment.domain.rounds import require_open, studio_ids
 from services.assessment.domain.workbook import results_workbook
 from services.assessment.storage import INDEXES, OUTBOX_COLLECTIONS, SCOPES, Assessments, round_view
-from shared.errors import DomainError, NotFound
+from shared.errors import NotFound
 from shared.inbox import Inbox
 from shared.outbox import Outbox
 from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, CITY_ROLES
@@ -167,14 +167,9 @@ class AssessmentService(StudioReadModel, ServiceBase):
             try:
                 sources[service] = Source.of(service, ask())
                 status[service] = {"available": True, "reason": None}
-            except DomainError as exc:        # did not answer (503), refused, or has no such RPC yet
-                reason = getattr(exc, "detail", str(exc))
-                sources[service] = Source(service, unavailable=reason)
-                status[service] = {"available": False, "reason": reason}
-            except Exception as exc:          # noqa: BLE001 - any failure of another service: unavailable
-                reason = f"{type(exc).__name__}: {exc}"[:300]
-                sources[service] = Source(service, unavailable=reason)
-                status[service] = {"available": False, "reason": reason}
+            except Exception as exc:          # noqa: BLE001 - did not answer, refused, no such RPC yet, …
+                sources[service] = Source.failed(service, exc)
+                status[service] = {"available": False, "reason": sources[service].unavailable}
         rubric = round_rubric(doc)
         repo.save_inputs(doc, {sid: autofill(rubric, sid, sources) for sid in ids}, status)
         return status

@@ -26,6 +26,14 @@ class PrincipalSchema(StrictSchema):
     unit_id = fields.String(allow_none=True)
 
 
+class MeSchema(PrincipalSchema):
+    """Who you are (``GET /api/v1/me``): the principal and the names to show for it."""
+    tenant_name = fields.String(allow_none=True, metadata={
+        "description": "your tenant's name; null without a tenant (city roles) or when it cannot be read now"})
+    unit_name = fields.String(allow_none=True, metadata={
+        "description": "your unit's name (unit users); null without a unit or when it cannot be read now"})
+
+
 class SignedInSchema(PrincipalSchema):
     """The principal and the user's display name, as a login answers it."""
     display_name = fields.String()

@@ -9,9 +9,9 @@ from openpyxl import load_workbook
 
 from services.assessment.domain import consequences, due, grading, inputs, rounds, rubric, scoring, workbook
 from services.assessment.domain.due import AssessmentRecord, StudioFacts
-from services.assessment.domain.evaluation import evaluate
+from services.assessment.domain.evaluation import as_auto, evaluate
 from services.assessment.domain.scores import to_cp
-from shared.errors import Conflict, NotFound, RuleViolation, ValidationFailed
+from shared.errors import Conflict, Forbidden, NotFound, RuleViolation, ServiceUnavailable, ValidationFailed
 
 AT = dt.datetime(2026, 11, 29, 2, 0, tzinfo=dt.timezone.utc)
 
@@ -113,22 +113,58 @@ def test_r23_filled_in_indicators_with_their_source():
     assert auto["city_funds_use"].to_dict()["source"] == "ledger.city_funds_use"
 
 
-def test_r15_unavailable_inputs_are_marked_with_the_reason_and_scoring_still_works():
-    src = {"ledger": inputs.Source("ledger", unavailable="ledger did not answer in 5 s"),
+def test_r15_unavailable_inputs_are_marked_with_a_code_and_a_chinese_reason_and_scoring_still_works():
+    src = {"ledger": inputs.Source.failed("ledger", ServiceUnavailable("ledger did not answer within 5 s")),
            "reporting": inputs.Source.of("reporting", []),
            "supervision": inputs.Source.of("supervision", [{**SUPERVISION, "inspected": False, "rating": None,
                                                                          "open_rectifications": None}])}
     auto = inputs.autofill(rubric.DEFAULT_RUBRIC, "a", src)
     assert all(v.score_cp is None for v in auto.values())
-    assert "did not answer" in auto["city_funds_use"].unavailable
-    assert "no record" in auto["duties_targets"].unavailable
-    assert "not inspected" in auto["duties_inspection"].unavailable
+    why = {c: (v.unavailable_code, v.unavailable) for c, v in auto.items()}
+    assert why["city_funds_use"] == (inputs.SOURCE_NO_ANSWER, "专门账目未应答，未能取得数据")
+    assert why["duties_targets"] == (inputs.NO_RECORD, "年度报告中没有该工作室的记录")
+    assert why["duties_inspection"] == (inputs.NOT_INSPECTED, "年度检查：本年度未检查该工作室（或没有检查等次）")
+    assert why["duties_rectification"] == (inputs.FIGURES_MISSING, "整改事项：数据缺失")
+    assert as_auto(auto["city_funds_use"].to_dict()) == auto["city_funds_use"]     # stored and read back
     # the experts may score what is unavailable; what nobody scores is left out, weights rescaled
     allowed = scoring.expert_codes_for(rubric.DEFAULT_RUBRIC, auto)
     assert "city_funds_use" in allowed
     experts = {"e1": {c: 8000 for c in rubric.DEFAULT_RUBRIC.expert_codes}}
     s = scoring.score_studio(rubric.DEFAULT_RUBRIC, "a", auto, experts)
     assert s.combined_cp == 8000 and set(s.left_out) == {i for i in auto}
+
+
+def test_r15_each_unavailable_figure_has_its_code_and_a_chinese_reason():
+    def why(source, item):
+        v = inputs.autofill(rubric.DEFAULT_RUBRIC, "a", {source.split(".")[0]: inputs.Source.of(
+            source.split(".")[0], [{"studio_id": "a", **item}])})
+        a = next(x for x in v.values() if x.source == source)
+        return a.unavailable_code, a.unavailable
+
+    assert why("ledger.city_funds_use", {"city_funds_fen": 0, "city_spent_fen": 0}) == (
+        inputs.NOTHING_TO_MEASURE, "市级资助资金使用：基数为 0，无法计算")
+    assert why("ledger.matching_ratio", {"matching_ratio_bp": None}) == (
+        inputs.NO_CITY_FUNDS, "配套资金比例：没有可对比的市级资助资金")
+    assert why("reporting.targets_met", {}) == (inputs.FIGURES_MISSING, "目标任务：数据缺失")
+    assert why("reporting.reports_submitted", {"plan": {"timeliness": "not_due"},
+                                               "results": {"timeliness": "not_due"}}) == (
+        inputs.NO_REPORT_DUE, "年度报告：尚无到期的报告")
+    # a source that failed otherwise than by not answering, or was never asked
+    refused = inputs.Source.failed("supervision", Forbidden("no"))
+    assert (refused.unavailable_code, refused.unavailable) == (inputs.SOURCE_FAILED, "no")
+    auto = inputs.autofill(rubric.DEFAULT_RUBRIC, "a", {"supervision": refused})
+    assert auto["duties_inspection"].unavailable == "年度检查出错，未能取得数据"
+    assert auto["city_funds_use"].unavailable_code == inputs.SOURCE_NOT_ASKED
+    assert auto["city_funds_use"].unavailable == "未向专门账目取数"
+    broken = inputs.Source.failed("ledger", KeyError("x"))
+    assert broken.unavailable_code == inputs.SOURCE_FAILED and broken.unavailable.startswith("KeyError")
+
+
+def test_r15_the_published_unavailable_codes_are_the_domains():
+    from services.assessment import schemas
+    assert set(schemas.UNAVAILABLE_CODES) == set(inputs.UNAVAILABLE)
+    assert "unavailable_code" in schemas.FilledInIndicatorSchema().fields
+    assert "unavailable_code" in schemas.IndicatorResultSchema().fields
 
 
 # -- experts ---------------------------------------------------------------------------

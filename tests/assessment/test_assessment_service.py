@@ -106,7 +106,8 @@ def test_r23_filled_in_indicators_match_the_ledger_and_reporting_and_show_unavai
     assert s1["matching_funds"]["score"] == 100.0
     assert s1["duties_targets"]["score"] == 100.0 and s1["duties_targets"]["figures"]["targets_met"] == 8
     assert not s1["duties_inspection"]["available"]
-    assert "did not answer" in s1["duties_inspection"]["unavailable_reason"]
+    assert s1["duties_inspection"]["unavailable_code"] == "source_no_answer"
+    assert s1["duties_inspection"]["unavailable_reason"] == "年度检查未应答，未能取得数据"
     # the experts may score what is unavailable, never what was filled in
     assert "duties_inspection" in sheets["items"][0]["expert_indicators"]
     assert "city_funds_use" not in sheets["items"][0]["expert_indicators"]

@@ -1,11 +1,14 @@
 """The supervision screens through the console only (R-12): a district builds and submits its
-annual work summary; every user has a notifications page with an unread badge in the header."""
+annual work summary; every user has a notifications page with an unread badge in the header,
+which names the user's unit or district (not its id)."""
 from __future__ import annotations
 
 import re
 
 import pytest
 from playwright.sync_api import expect
+
+from shared.demo_city import Api
 
 pytestmark = pytest.mark.console
 
@@ -34,6 +37,24 @@ def test_notifications_page_opens_from_the_header(screen):
     district.shot("notifications")
 
 
+def test_the_header_names_the_users_unit_or_district_and_the_id_only_without_the_name(screen):
+    scope = "[data-test=who-scope]"
+    unit = screen("unit-header").login("demo-unit-a")
+    expect(unit.page.locator(scope)).to_have_text("北京东城精工制造有限公司")
+    district = screen("district-header").login("demo-dongcheng")
+    expect(district.page.locator(scope)).to_have_text("东城区")
+    centre = screen("centre-header").login("demo-center")
+    expect(centre.page.locator(scope)).to_have_text("全市")
+    # the names cannot be read (GET /api/v1/me fails): the unit's id, as before
+    blind = screen("unit-header-no-names")
+    blind.page.route("**/api/v1/me", lambda route: route.fulfill(
+        status=503, content_type="application/problem+json",
+        body='{"type": "urn:skillmaster:problem:service-unavailable", "title": "Service Unavailable", "status": 503}'))
+    blind.login("demo-unit-a")
+    expect(blind.page.locator(scope)).to_have_text("unit-dc-jinggong")
+    unit.shot("header-names-the-unit")
+
+
 def test_centre_previews_who_is_due_before_opening_an_assessment_round_r14(screen):
     centre = screen("centre-assessment").login("demo-center")
     centre.go("/assessment")
@@ -43,13 +64,19 @@ def test_centre_previews_who_is_due_before_opening_an_assessment_round_r14(scree
     centre.shot("due-preview")
 
 
-def test_district_opens_its_inspections_and_the_form_to_record_one_r12(screen):
+def test_district_opens_its_inspections_and_the_form_dated_the_systems_today_r12(screen, console_system):
     district = screen("district-inspections").login("demo-dongcheng")
     district.go("/supervision")
     expect(district.page.locator("[data-test=inspections]")).to_be_visible()
     district.page.locator("[data-test=new-inspection]").click()
     dialog = district.page.get_by_role("dialog", name="登记监督检查")
     expect(dialog).to_be_visible()
+    # the date defaults to the system's today (its clock, 2026-09-28 when this file runs alone), not the browser's
+    today = district.page.evaluate("""async () => (await (await fetch('/api/v1/clock', { headers:
+        { Authorization: 'Bearer ' + sessionStorage.getItem('skillmaster.token') } })).json()).today""")
+    assert today in {c.get("today") for c in Api(console_system.base_url).get(
+        "/api/v1/admin/clock", "demo-admin")["services"].values()}
+    expect(dialog.get_by_role("combobox", name="检查日期")).to_have_value(today)
     dialog.get_by_role("button", name="添加整改事项").click()
     expect(dialog.get_by_placeholder("整改要求")).to_be_visible()
     district.shot("inspection-form")

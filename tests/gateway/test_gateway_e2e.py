@@ -38,6 +38,31 @@ def test_each_demo_user_logs_in_with_its_role(system, user, role):
     assert me.json()["user"] == user
 
 
+def test_me_names_the_tenant_and_the_unit_for_a_unit_a_district_and_the_city(system):
+    unit = system.get("/api/v1/me", "demo-unit-a").json()
+    assert unit == {"user": "demo-unit-a", "role": "unit", "tenant_id": "dongcheng", "unit_id": "unit-dc-jinggong",
+                    "tenant_name": "东城区", "unit_name": "北京东城精工制造有限公司"}
+    district = system.get("/api/v1/me", "demo-dongcheng").json()
+    assert (district["tenant_name"], district["unit_id"], district["unit_name"]) == ("东城区", None, None)
+    city = system.get("/api/v1/me", "demo-center").json()
+    assert (city["tenant_id"], city["tenant_name"], city["unit_name"]) == (None, None, None)
+    me = system.get("/api/v1/openapi.json").json()["components"]["schemas"]["Me"]
+    assert me["additionalProperties"] is False and all(set(a) == set(me["properties"]) for a in (unit, district, city))
+
+
+def test_me_names_a_unit_made_through_the_api_not_only_its_id(system):
+    made = system.post("/api/v1/tenants/dongcheng/units", "demo-dongcheng",
+                       json={"name": "东城名称测试单位", "credit_code": valid_code("91110101MA01NAME0")})
+    assert made.status_code == 201, made.text
+    user = system.post("/api/v1/users", "demo-dongcheng", json={
+        "username": "dc-named-unit", "password": "long-enough-1", "role": "unit",
+        "tenant_id": "dongcheng", "unit_id": made.json()["id"]})
+    assert user.status_code == 201, user.text
+    token = system.token("dc-named-unit", "long-enough-1")
+    me = system.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
+    assert (me["unit_id"], me["unit_name"]) == (made.json()["id"], "东城名称测试单位")
+
+
 def test_wrong_password_is_401_and_does_not_say_whether_the_user_exists(system):
     wrong = problem(system.post("/api/v1/auth/token", json={"username": "demo-admin", "password": "nope"}), 401)
     nobody = problem(system.post("/api/v1/auth/token", json={"username": "nobody", "password": "nope"}), 401)
@@ -254,7 +279,7 @@ def test_the_demo_clock_is_for_admins_only(system):
     problem(system.request("PUT", "/api/v1/admin/clock", "demo-dongcheng", json={"today": "2026-12-20"}), 403)
 
 
-def test_an_admin_moves_every_services_clock_in_demo_mode_and_resets_it(system):
+def test_an_admin_moves_every_services_clock_in_demo_mode_every_user_reads_its_today_and_it_resets(system):
     moved = system.request("PUT", "/api/v1/admin/clock", "demo-admin",
                            json={"today": "2026-12-20", "reason": "rehearse the December deadline"})
     assert moved.status_code == 200, moved.text
@@ -264,6 +289,10 @@ def test_an_admin_moves_every_services_clock_in_demo_mode_and_resets_it(system):
             return all(c.get("today") == day for c in clocks.values()) and clocks
         clocks = wait_for(lambda: every_service_on("2026-12-20"), message="every service on 2026-12-20")
         assert set(clocks) == set(service_names(system.config))
+        # every user reads the system's today (the console's forms default to it, not the browser's day)
+        for user in ("demo-dongcheng", "demo-unit-a"):
+            reading = system.get("/api/v1/clock", user).json()
+            assert set(reading) == {"now", "today"} and reading["today"] == "2026-12-20", reading
     finally:
         reset = system.request("PUT", "/api/v1/admin/clock", "demo-admin", json={"reset": True})
         assert reset.status_code == 200, reset.text

@@ -60,3 +60,25 @@ def test_an_unreachable_broker_maps_to_503():
     calls = ServiceCalls(worker_ctx=None, reply_listener=None, timeout=1, publisher=_Publisher())
     with pytest.raises(ServiceUnavailable, match="broker"):
         calls.registry.list_tenants()
+
+
+def test_me_answers_with_null_names_when_the_registry_cannot_say_them():
+    """``GET /api/v1/me`` answers who you are without the registry (from the token); only the
+    names of your tenant and unit are then null, and the console shows the ids instead."""
+    from types import SimpleNamespace
+
+    from gateway.routes.auth import AuthRoutes
+    from shared.errors import NotFound
+    from shared.principal import Principal
+
+    class Registry:
+        def get_tenant(self, tenant_id):
+            raise ServiceUnavailable("registry did not answer within 1 s")
+
+        def get_unit(self, unit_id):
+            raise NotFound(f"unit {unit_id} not found")
+
+    gateway = SimpleNamespace(services=SimpleNamespace(registry=Registry()), config={})
+    request = SimpleNamespace(principal=Principal(user="u1", role="unit", tenant_id="dongcheng", unit_id="x1"))
+    assert AuthRoutes(gateway).me(request) == {"user": "u1", "role": "unit", "tenant_id": "dongcheng",
+                                               "unit_id": "x1", "tenant_name": None, "unit_name": None}

@@ -1,7 +1,9 @@
 import { defineStore } from 'pinia'
-import { PRINCIPAL_KEY, TOKEN_KEY } from '@/api/client'
+import { api, ok, PRINCIPAL_KEY, TOKEN_KEY } from '@/api/client'
 
-export interface Principal { user: string; role: string; tenant_id?: string | null; unit_id?: string | null }
+export interface Principal { user: string; role: string; tenant_id?: string | null; unit_id?: string | null
+  /** from GET /api/v1/me (the login answers ids only); null when the registry could not say */
+  tenant_name?: string | null; unit_name?: string | null }
 
 function stored(): Principal | null {
   try { return JSON.parse(sessionStorage.getItem(PRINCIPAL_KEY) || 'null') } catch { return null }
@@ -15,6 +17,13 @@ export const useAuth = defineStore('auth', {
   getters: {
     loggedIn: (s) => !!s.token && !!s.principal,
     role: (s) => s.principal?.role || '',
+    /** where the user works, by name: the unit, else the tenant, else the city (an id only if its name is unknown) */
+    scope: (s) => {
+      const p = s.principal
+      if (p?.unit_id) return p.unit_name || p.unit_id
+      if (p?.tenant_id) return p.tenant_name || p.tenant_id
+      return '全市'
+    },
   },
   actions: {
     signIn(token: string, principal: Principal) {
@@ -23,6 +32,16 @@ export const useAuth = defineStore('auth', {
       this.token = token
       this.principal = principal
       this.expired = false
+    },
+    /** Reads the names of the user's tenant and unit (GET /api/v1/me); a failure leaves the ids shown. */
+    async loadNames() {
+      if (!this.principal || (!this.principal.tenant_id && !this.principal.unit_id)) return
+      try {
+        const me = await ok(api.GET('/api/v1/me'))
+        if (!this.principal || me.user !== this.principal.user) return
+        this.principal = { ...this.principal, tenant_name: me.tenant_name ?? null, unit_name: me.unit_name ?? null }
+        sessionStorage.setItem(PRINCIPAL_KEY, JSON.stringify(this.principal))
+      } catch { /* the header falls back to the ids */ }
     },
     expire() {
       this.signOut()

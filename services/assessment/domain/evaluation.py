@@ -25,7 +25,7 @@ def as_auto(value) -> AutoValue:
     if isinstance(value, AutoValue):
         return value
     return AutoValue(value["code"], value["source"], value.get("score_cp"), dict(value.get("figures") or {}),
-                     value.get("unavailable_reason"))
+                     value.get("unavailable_reason"), value.get("unavailable_code"))
 
 
 def round_rubric(round_: Mapping) -> Rubric:
@@ -56,8 +56,8 @@ def evaluate(round_: Mapping, autos: Mapping[str, Mapping], entries: Mapping[str
                    "dropped": i.dropped, "source": ind.source}
             a = auto.get(ind.code)
             if a is not None:
-                row["figures"], row["auto_score"], row["unavailable_reason"] = (
-                    a.figures, cp_number(a.score_cp), a.unavailable)
+                row["figures"], row["auto_score"], row["unavailable_reason"], row["unavailable_code"] = (
+                    a.figures, cp_number(a.score_cp), a.unavailable, a.unavailable_code)
             indicators[ind.code] = row
         out = {"studio_id": sid, "score": cp_number(score.combined_cp), "score_cp": score.combined_cp,
                "grade": g.grade, "grade_name": GRADE_NAMES.get(g.grade, "未完成评分"), "rank": g.rank,
