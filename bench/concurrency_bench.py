@@ -180,10 +180,13 @@ def report(m: dict) -> None:
               "kept": f"{GETS} GETs through the gateway, {GETS} clients keeping their connection (as browsers do)",
               "direct": f"{GETS} calls directly over RPC (nameko's ClusterRpcProxy)"}
     p99 = {what: [_pct([t for _, t in timings], 99) for timings, _ in rounds[what]] for what in rounds}
+    p50 = {what: [statistics.median([t for _, t in timings]) for timings, _ in rounds[what]] for what in rounds}
     for what, label in labels.items():
         bad = sum(1 for timings, _ in rounds[what] for s, _ in timings if s is None or s >= 500)
         rates = [GETS / wall for _, wall in rounds[what]]
         print(f"  {label}:")
+        print("    p50 by round  " + "  ".join(f"{v * 1000:5.0f}" for v in p50[what]) +
+              f" ms   median {statistics.median(p50[what]) * 1000:.0f} ms")
         print("    p99 by round  " + "  ".join(f"{v * 1000:5.0f}" for v in p99[what]) +
               f" ms   median {statistics.median(p99[what]) * 1000:.0f} ms")
         print("    rate by round " + "  ".join(f"{v:5.0f}" for v in rates) + f" /s   5xx or failed: {bad}")
