@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from services.reporting.domain import workbooks as wbk
-from services.reporting.domain import comparison, records
+from services.reporting.domain import comparison, records, xlsx_guard
 from services.reporting.domain.xlsx_guard import UploadLimits
 from shared.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
@@ -177,6 +177,29 @@ def test_r10_refuses_xml_entity_tricks(template):
     laughs = b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]>' + body
     _refused(rewrite(template, {name: laughs}), BadRequest, "xml_entities")
     _refused(rewrite(template, {name: xml.decode().encode("utf-16")}), BadRequest, "xml_entities")
+
+
+def test_r10_the_guard_sees_what_lies_across_the_edge_of_the_chunks_it_reads(template):
+    """The guard inflates and scans each part in chunks of ``xlsx_guard.CHUNK`` bytes: a
+    declaration, a formula or a merged range across the edge of two chunks is found as in one."""
+    name = sheet_part(template, "明细")
+    xml = part(template, name)
+    header_end = xml.index(b"</row>") + len(b"</row>")
+    for pattern, where, check in (
+            (b'<row r="3"><c r="D3"><f>1+1</f><v>2</v></c></row>', header_end,
+             lambda scans: scans["明细"].formulas == {"D3"}),
+            (b'<mergeCells count="1"><mergeCell ref="A5:B6"/></mergeCells>', xml.index(b"</sheetData>") + 12,
+             lambda scans: scans["明细"].merged == ["A5:B6"])):
+        key = pattern.index(b"<f>" if b"<f>" in pattern else b"<mergeCell ")
+        for edge in range(len(b"<mergeCell ref=") + 1):      # the chunk's edge in every place in the tag
+            pad = b" " * (xlsx_guard.CHUNK - where - key - edge)
+            changed = xml[:where] + pad + pattern + xml[where:]
+            assert changed.index(pattern) + key == xlsx_guard.CHUNK - edge
+            assert check(xlsx_guard.inspect_xlsx(rewrite(template, {name: changed}))), (pattern, edge)
+    for edge in range(len(b"<!DOCTYPE") + 1):
+        laughs = b" " * (xlsx_guard.CHUNK - edge) + b'<!DOCTYPE x [<!ENTITY a "a">]>' + xml
+        with pytest.raises(BadRequest):
+            xlsx_guard.inspect_xlsx(rewrite(template, {name: laughs}))
 
 
 def test_r10_results_template_prefilled_with_targets_and_the_year_list_workbook():

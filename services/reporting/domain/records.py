@@ -14,10 +14,11 @@ Plain Python: the gateway's schemas only shape JSON; the rules live here.
 """
 from __future__ import annotations
 
+import calendar
 import datetime as _dt
 import functools
 import math
-from typing import Any, Collection, Mapping
+from typing import Any, Callable, Collection, Mapping
 
 from shared.errors import ValidationFailed
 
@@ -173,7 +174,6 @@ def _plain_item(raw: Mapping, year: int) -> dict | None:
 
 
 _LEVELS = frozenset(SKILL_LEVELS)
-_iso_date = functools.lru_cache(maxsize=1024)(_dt.date.isoformat)   # a year's days recur row after row
 
 
 def plain_item(output: Any, heading: Any, title: Any, quantity: Any, day: Any, person: Any, note: Any,
@@ -181,45 +181,71 @@ def plain_item(output: Any, heading: Any, title: Any, quantity: Any, day: Any, p
     """The normalised item of these field values when every one is already right, else None
     (then ``validate_item`` says what is wrong). ``day``: a ``date``, an ISO date, or None / "";
     ``level``: None when not given. The one check of an item's rules on the fast path:
-    ``validate_item`` uses it, and so does the workbook reader for each detail row (10,000 rows
-    an upload: hence ``_clean`` spelled out in line)."""
-    heading_of = HEADING_OF.get(output) if type(output) is str else None
-    if heading_of is None or (heading is not None and heading != "" and heading != heading_of):
-        return None
-    if type(title) is not str or type(person) is not str or type(note) is not str or type(quantity) is not int:
-        return None
-    text = title.strip()
-    title = title if text is not title and title[0] in "\t\r" else text
-    if person:
-        text = person.strip()
-        person = person if text is not person and person[0] in "\t\r" else text
-    if note:
-        text = note.strip()
-        note = note if text is not note and note[0] in "\t\r" else text
-    if not title or len(title) > MAX_TEXT or len(person) > 200 or len(note) > MAX_TEXT \
-            or not 1 <= quantity <= MAX_QUANTITY:
-        return None
-    if level is None:
-        if output == "promotions":
+    ``validate_item`` uses it, and so does the workbook reader for each detail row (through
+    ``item_checker(year)``, the same check compiled for one year)."""
+    return item_checker(year)(output, heading, title, quantity, day, person, note, level)
+
+
+@functools.lru_cache(maxsize=16)
+def item_checker(year: int) -> Callable[..., dict | None]:
+    """``plain_item`` for one ``year``: ``check(output, heading, title, quantity, day, person, note,
+    level)``. The workbook reader calls it for each of up to 20,000 detail rows as they stream, so
+    it is spelled out for speed: ``_clean`` in line, the names it uses bound in its closure, and the
+    year's days (a ``date`` to its ISO text) in a dict, so one lookup tells a day of the year and
+    gives its text."""
+    days: dict[_dt.date, str] = {}
+    if 1 <= year <= 9999:        # else no date is of the year, as ``day.year != year`` says
+        first = _dt.date(year, 1, 1).toordinal()
+        for ordinal in range(first, first + (366 if calendar.isleap(year) else 365)):
+            day = _dt.date.fromordinal(ordinal)
+            days[day] = day.isoformat()
+
+    _heading_of, _str, _int, _date, _type, _len = HEADING_OF.get, str, int, _dt.date, type, len
+    _day_text, _from_iso, _levels, _max_text, _max_quantity = (days.get, _dt.date.fromisoformat, _LEVELS, MAX_TEXT,
+                                                                MAX_QUANTITY)
+
+    def check(output: Any, heading: Any, title: Any, quantity: Any, day: Any, person: Any, note: Any,
+              level: Any) -> dict | None:
+        heading_of = _heading_of(output) if _type(output) is _str else None
+        if heading_of is None or (heading is not None and heading != "" and heading != heading_of):
             return None
-    elif type(level) is not str or level not in _LEVELS:
-        return None
-    if type(day) is _dt.date:
-        if day.year != year:
+        if _type(title) is not _str or _type(person) is not _str or _type(note) is not _str \
+                or _type(quantity) is not _int:
             return None
-        day = _iso_date(day)
-    elif day is None or day == "":
-        day = None
-    elif type(day) is not str or len(day) != 10:
-        return None
-    else:
-        try:
-            if _dt.date.fromisoformat(day).year != year:
+        text = title.strip()
+        title = title if text is not title and title[0] in "\t\r" else text
+        if person:
+            text = person.strip()
+            person = person if text is not person and person[0] in "\t\r" else text
+        if note:
+            text = note.strip()
+            note = note if text is not note and note[0] in "\t\r" else text
+        if not title or _len(title) > _max_text or _len(person) > 200 or _len(note) > _max_text \
+                or not 1 <= quantity <= _max_quantity:
+            return None
+        if level is None:
+            if output == "promotions":
                 return None
-        except ValueError:
+        elif _type(level) is not _str or level not in _levels:
             return None
-    return {"heading": heading_of, "output": output, "title": title, "quantity": quantity, "date": day,
-            "person": person, "skill_level": level, "note": note}
+        if _type(day) is _date:
+            day = _day_text(day)     # None: not a day of the year
+            if day is None:
+                return None
+        elif day is None or day == "":
+            day = None
+        elif _type(day) is not _str or _len(day) != 10:
+            return None
+        else:
+            try:
+                if _from_iso(day).year != year:
+                    return None
+            except ValueError:
+                return None
+        return {"heading": heading_of, "output": output, "title": title, "quantity": quantity, "date": day,
+                "person": person, "skill_level": level, "note": note}
+
+    return check
 
 
 def validate_item(errs: _Errors, raw: Mapping, path: str, year: int) -> dict:

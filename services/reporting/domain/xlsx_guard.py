@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from shared.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
-CHUNK = 256 * 1024
+CHUNK = 32 * 1024
 _OVERLAP = 512
 _DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 _FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
@@ -117,18 +117,24 @@ def _scan_part(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: list[int], is
                     first = False
                     if chunk[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(chunk) > 1 and chunk[1:2] == b"\x00"):
                         raise _refuse(BadRequest, "xml_entities", f"{info.filename}: XML must be UTF-8")
+                # the window is the chunk with the last _OVERLAP bytes before it (a declaration or a
+                # tag across the boundary is seen whole). Plain one-byte tests (memchr) on its two
+                # parts first: a sheet's cells hold no "!", "f" or "g" unless their text does; the
+                # window is only put together, and the longer tests and regexes only run, where
+                # they can match
+                bang = b"!" in chunk or b"!" in tail
+                formula = scan is not None and not has_formula and (b"f" in chunk or b"f" in tail)
+                merge = scan is not None and (b"g" in chunk or b"g" in tail)
+                if not (bang or formula or merge):
+                    tail = chunk[-_OVERLAP:] if len(chunk) >= _OVERLAP else (tail + chunk)[-_OVERLAP:]
+                    continue
                 window = tail + chunk
-                # plain substring tests first, one byte (memchr) before more: a sheet's cells hold
-                # no "!", "f" or "g" unless their text does; the regexes run only where they can match
-                if b"!" in window and b"<!" in window and _DECLARATION.search(window):
+                if bang and b"<!" in window and _DECLARATION.search(window):
                     raise _refuse(BadRequest, "xml_entities",
                                   f"{info.filename}: XML entity/DOCTYPE declarations are refused")
-                if scan is not None:
-                    has_formula = has_formula or (b"f" in window and (b"<f" in window or b":f" in window)
-                                                  and bool(_FORMULA_TAG.search(window)))
-                    if b"g" not in window or b"mergeCell" not in window:
-                        tail = window[-_OVERLAP:]
-                        continue
+                if formula:
+                    has_formula = (b"<f" in window or b":f" in window) and bool(_FORMULA_TAG.search(window))
+                if merge and b"mergeCell" in window:
                     for match in _MERGE.finditer(window):
                         if match.group(1).decode() not in scan.merged:
                             scan.merged.append(match.group(1).decode())
