@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 from shared.errors import ValidationFailed, flatten_errors
 
@@ -27,7 +27,12 @@ def load(schema: Schema, data: Any, **kwargs) -> Any:
 
 
 class ProblemSchema(Schema):
-    """RFC 7807 problem details, as every error answers (application/problem+json)."""
+    """RFC 7807 problem details, as every error answers (application/problem+json). A problem may
+    carry extension members beyond those declared here (RFC 7807 §3.2: e.g. the ledger's
+    ``ledger_code`` and the figures of the rule it broke), so the schema allows more members."""
+
+    class Meta:
+        unknown = INCLUDE
     type = fields.String()
     title = fields.String()
     status = fields.Integer()

@@ -49,3 +49,22 @@ def test_an_11_mib_upload_sent_chunked_gets_the_413_problem_not_an_empty_body(sy
         "Authorization": f"Bearer {system.token('demo-unit-a')}", "Content-Type": "multipart/form-data; boundary=XXX"})
     print(f"injected: 11 MiB multipart, chunked; counted: HTTP {resp.status_code}")
     assert resp.status_code == 413, resp.text
+
+
+def test_a_query_value_too_long_for_its_parameter_is_a_422_naming_it_not_a_bare_414(system):
+    """A 10 KiB ``status`` (the fuzzer's find): eventlet alone answered 414 with an empty body,
+    before the route's check could name the parameter."""
+    resp = system.get("/api/v1/studios", "demo-center", params={"status": "x" * 10_000})
+    assert resp.status_code == 422 and resp.headers["Content-Type"].startswith("application/problem+json")
+    assert "status" in resp.json()["errors"], resp.json()
+
+
+def test_a_problem_may_carry_extension_members_the_contract_allows():
+    """RFC 7807 §3.2: the ledger's problems carry ``ledger_code`` and the figures of the broken rule;
+    the documented Problem schema allows members it does not list (the fuzzer's find: a 404 with
+    ``ledger_code`` broke ``additionalProperties: false``)."""
+    from gateway.openapi import build_spec
+    from gateway.routes.health import VERSION
+    from gateway.service import ROUTES
+    problem = build_spec(ROUTES, VERSION)["components"]["schemas"]["Problem"]
+    assert problem.get("additionalProperties", True) is not False
