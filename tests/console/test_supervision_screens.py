@@ -3,6 +3,7 @@ annual work summary; every user has a notifications page with an unread badge in
 which names the user's unit or district (not its id)."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -65,9 +66,18 @@ def test_centre_previews_who_is_due_before_opening_an_assessment_round_r14(scree
 
 
 def test_district_opens_its_inspections_and_the_form_dated_the_systems_today_r12(screen, console_system):
-    district = screen("district-inspections").login("demo-dongcheng")
+    # the browser's clock a year before the system's: the screen's defaults follow the system's
+    system_days = {c.get("today") for c in Api(console_system.base_url).get(
+        "/api/v1/admin/clock", "demo-admin")["services"].values()}
+    system_year = int(min(system_days)[:4])
+    district = screen("district-inspections")
+    district.page.clock.install(time=dt.datetime(system_year - 1, 6, 15, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))))
+    district.login("demo-dongcheng")
     district.go("/supervision")
     expect(district.page.locator("[data-test=inspections]")).to_be_visible()
+    assert district.page.evaluate("() => new Date().getFullYear()") == system_year - 1
+    # the year filter defaults to the system's year (R-12 lists a year's inspections), not the browser's
+    expect(district.page.locator("[data-test=filter-year] input")).to_have_value(str(system_year))
     district.page.locator("[data-test=new-inspection]").click()
     dialog = district.page.get_by_role("dialog", name="登记监督检查")
     expect(dialog).to_be_visible()

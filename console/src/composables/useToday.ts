@@ -1,12 +1,35 @@
 import { api, ok } from '@/api/client'
 import { todayInBeijing } from '@/utils/format'
 
+// one GET /api/v1/clock per page load, shared by every screen and component that asks
+let asked: Promise<string> | null = null
+
 /** The system's today in Beijing (its clock, which an admin may move in DEMO_MODE: GET /api/v1/clock),
- * the day the services judge dates on; the browser's day only if the system cannot say. */
-export async function systemToday(): Promise<string> {
-  try {
-    return (await ok(api.GET('/api/v1/clock'))).today || todayInBeijing()
-  } catch {
-    return todayInBeijing()
-  }
+ * the day the services judge dates on; the browser's day only if the system cannot say (then asked
+ * again next time). Read once per page load: a move of the clock shows after a reload (or at once in
+ * the admin's own tab: forgetSystemToday). */
+export function systemToday(): Promise<string> {
+  asked ??= ok(api.GET('/api/v1/clock')).then((c) => {
+    if (!c.today) throw new Error('the clock answered no today')
+    return c.today
+  })
+  return asked.catch(() => { asked = null; return todayInBeijing() })
+}
+
+/** The system's year (of systemToday), for a year filter's default. */
+export async function systemYear(): Promise<number> {
+  return Number((await systemToday()).slice(0, 4))
+}
+
+/** The clock was moved (the admin's clock screen): the next systemToday() asks again. */
+export function forgetSystemToday(): void {
+  asked = null
+}
+
+/** A year filter's default to the system's year: `target[key]` (a reactive's field or a ref's
+ * value, first the browser's year) becomes it, unless the user changed the year meanwhile. */
+export async function defaultToSystemYear<K extends string>(target: Record<K, number | undefined>, key: K): Promise<void> {
+  const before = target[key]
+  const year = await systemYear()
+  if (target[key] === before) target[key] = year
 }
