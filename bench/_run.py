@@ -54,7 +54,16 @@ class Run:
             return {}
 
     def ready(self) -> bool:
-        return self.readyz().get("status") == "ready"
+        """The gateway says ready and the run has seen it too (until then the run stops, rather
+        than restarts, a process that dies: a test that kills one must wait for this)."""
+        return self.readyz().get("status") == "ready" and self.started()
+
+    def started(self) -> bool:
+        try:
+            with open(os.path.join(self.data_dir, "run", "processes.json"), encoding="utf-8") as fh:
+                return bool(json.load(fh).get("started"))
+        except (OSError, ValueError):
+            return False
 
     def processes(self) -> dict:
         with open(os.path.join(self.data_dir, "run", "processes.json"), encoding="utf-8") as fh:

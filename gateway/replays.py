@@ -24,6 +24,13 @@ REPLAYED = "Idempotency-Replayed"
 MAX_ENTRIES = 20000
 
 
+def marked(answer: dict) -> tuple:
+    """The 201 of a service's creating write asked with ``answer_replayed=True``: its record, marked
+    as a replay when the service answered the record an earlier request with the same key made
+    (its durable key: after a gateway restart this process's memory of first answers is empty)."""
+    return 201, answer["record"], ({REPLAYED: "true"} if answer["replayed"] else {})
+
+
 def creates(route) -> bool:
     return "POST" in route.method.split(",") and int(route.status) == 201
 

@@ -245,6 +245,8 @@ def run_all(argv=None) -> int:
                   + (f": {', '.join(dead)} stopped at start-up (see its message above)" if dead
                      else f" in {start_timeout:g} s (START_TIMEOUT_SECONDS); see {url}/readyz and the logs above"))
             return 1
+        supervisor.started = True
+        supervisor.write_state()
         demo = env.get("DEMO_MODE", "").lower() in ("1", "true", "yes", "on")
         seeding = None   # the demo city is seeded while the supervisor keeps watching
         if demo and not args.no_demo_city and env.get("DEMO_CITY", "true").lower() in ("1", "true", "yes", "on"):

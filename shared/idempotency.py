@@ -62,6 +62,8 @@ def create_once(coll: ScopedCollection, key: str | None, body: Any, build: Calla
                 raise  # the clash was on another unique key: a real conflict
     if existing[FIELD]["hash"] != digest:
         raise Conflict(f"Idempotency-Key {key!r} was used for another {what} with a different body")
+    if coll.store is not None:
+        coll.store.replayed = True
     return existing, False
 
 

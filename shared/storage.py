@@ -114,10 +114,11 @@ def page_args(page: Any = 1, page_size: Any = 50) -> tuple[int, int]:
 class ScopedCollection:
     """A collection seen through a principal: the only way entry points touch tenant data."""
 
-    def __init__(self, collection, principal: Principal, scope: Scope):
+    def __init__(self, collection, principal: Principal, scope: Scope, store: "Store | None" = None):
         self.collection = collection
         self.principal = principal
         self.scope = scope
+        self.store = store
 
     # -- filters -----------------------------------------------------------------------
     def scope_filter(self) -> dict:
@@ -228,6 +229,9 @@ class Store:
         self.db = db
         self._scopes = scopes
         self._principal_source = principal_source
+        # set by a write that answered the record an earlier request with the same
+        # Idempotency-Key made (shared/idempotency.py): the answer is marked as a replay
+        self.replayed = False
 
     @property
     def principal(self) -> Principal:
@@ -236,7 +240,7 @@ class Store:
     def scoped(self, name: str) -> ScopedCollection:
         if name not in self._scopes:
             raise KeyError(f"collection {name!r} has no declared scope")
-        return ScopedCollection(self.db[name], self.principal, self._scopes[name])
+        return ScopedCollection(self.db[name], self.principal, self._scopes[name], self)
 
     def as_system(self, reason: str) -> "Store":
         """The same database acting as the service itself (event handlers, timers)."""

@@ -93,6 +93,9 @@ class Supervisor:
     def __init__(self, state_file: str | None = None, say=print):
         self.children: dict[str, Child] = {}
         self.state_file = state_file
+        # False while the run starts (a process that dies then stops the run: a bad setting is not
+        # retried); True once the system was ready, from when a dead process is started again
+        self.started = False
         self.say = say
 
     def add(self, name: str, argv: list[str], env: dict, stdout=None) -> Child:
@@ -135,7 +138,7 @@ class Supervisor:
     def write_state(self) -> None:
         if not self.state_file:
             return
-        state = {"supervisor_pid": os.getpid(), "updated_at": time.time(),
+        state = {"supervisor_pid": os.getpid(), "updated_at": time.time(), "started": self.started,
                  "processes": {n: c.state() for n, c in self.children.items()}}
         tmp = f"{self.state_file}.tmp"
         with open(tmp, "w", encoding="utf-8") as fh:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gateway.contract import one_of, param, year
 from gateway.http import idempotency_key, query_args
+from gateway.replays import marked
 from gateway.responses import PAGING, PAGING_ARGS, UPLOAD_KIND, XLSX, file_response, read_upload
 from gateway.routes.jobs import job_response, respond_async
 from gateway.routing import RouteGroup, route
@@ -25,7 +26,8 @@ class ApplicationRoutes(RouteGroup):
            tags=["applications"], roles=(UNIT,), body=registry.ApplicationInSchema,
            response=registry.ApplicationSchema, status=201, idempotent_key=True)
     def create_application(self, request):
-        return self.services.registry.create_application(request.body_json, idempotency_key=idempotency_key(request))
+        return marked(self.services.registry.create_application(request.body_json, answer_replayed=True,
+                                                                idempotency_key=idempotency_key(request)))
 
     @route("GET", "/api/v1/applications", summary="Applications you can see", tags=["applications"],
            response=registry.ApplicationPageSchema, query=FILTERS)
@@ -57,7 +59,8 @@ class ApplicationRoutes(RouteGroup):
         if respond_async(request, len(content), int(self.config.get("IMPORT_JOB_BYTES", 256 * 1024))):
             return job_response(self.services.registry.start_application_import(
                 upload_id, idempotency_key=idempotency_key(request)))
-        return self.services.registry.import_application(upload_id, idempotency_key=idempotency_key(request))
+        return marked(self.services.registry.import_application(upload_id, idempotency_key=idempotency_key(request),
+                                                                answer_replayed=True))
 
     @route("GET", APP, summary="One application (the master's ID number is masked except for the city)",
            tags=["applications"], response=registry.ApplicationSchema)
@@ -79,8 +82,8 @@ class ApplicationRoutes(RouteGroup):
     def add_material(self, request, application_id):
         filename, content = read_upload(request, int(self.config["MAX_UPLOAD_BYTES"]))
         upload_id = send_upload(self.services.registry, content, kind="material", filename=filename)
-        return self.services.registry.add_material(application_id, request.args.get("kind", ""), upload_id,
-                                                   idempotency_key=idempotency_key(request))
+        return marked(self.services.registry.add_material(application_id, request.args.get("kind", ""), upload_id,
+                                                          idempotency_key=idempotency_key(request), answer_replayed=True))
 
     @route("GET", f"{APP}/materials", summary="An application's materials", tags=["applications"],
            response=registry.MaterialListSchema)
@@ -132,8 +135,8 @@ class ApplicationRoutes(RouteGroup):
            response=registry.ApplicationSchema, status=201,
            summary="Record an objection received during the notice; it holds the application until resolved")
     def add_objection(self, request, application_id):
-        return self.services.registry.add_objection(application_id, request.body_json,
-                                                    idempotency_key=idempotency_key(request))
+        return marked(self.services.registry.add_objection(application_id, request.body_json,
+                                                           idempotency_key=idempotency_key(request), answer_replayed=True))
 
     @route("POST", f"{APP}/objections/<objection_id>/resolve", tags=["applications"], roles=CITY,
            body=registry.ResolveObjectionSchema, response=registry.ApplicationSchema,

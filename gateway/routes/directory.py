@@ -1,6 +1,7 @@
 """Directory routes: tenants, units, users (registry)."""
 from gateway.contract import one_of
 from gateway.http import idempotency_key, query_args
+from gateway.replays import marked
 from gateway.responses import PAGING, PAGING_ARGS
 from gateway.routing import RouteGroup, route
 import services.registry.schemas as registry
@@ -16,7 +17,8 @@ class DirectoryRoutes(RouteGroup):
     @route("POST", "/api/v1/tenants", summary="Add a municipal bureau or enterprise group", tags=["directory"],
            roles=(ADMIN, CITY_BUREAU), body=registry.TenantCreateSchema, response=registry.TenantSchema, status=201)
     def create_tenant(self, request):
-        return self.services.registry.create_tenant(request.body_json, idempotency_key=idempotency_key(request))
+        return marked(self.services.registry.create_tenant(request.body_json, idempotency_key=idempotency_key(request),
+                                                           answer_replayed=True))
 
     @route("GET", "/api/v1/tenants/<tenant_id>", summary="One tenant", tags=["directory"],
            response=registry.TenantSchema)
@@ -32,8 +34,8 @@ class DirectoryRoutes(RouteGroup):
            tags=["directory"], roles=(TENANT, ADMIN, CITY_CENTER), body=registry.UnitSchema,
            response=registry.UnitSchema, status=201)
     def create_unit(self, request, tenant_id):
-        return self.services.registry.create_unit(tenant_id, request.body_json,
-                                                 idempotency_key=idempotency_key(request))
+        return marked(self.services.registry.create_unit(tenant_id, request.body_json,
+                                                         idempotency_key=idempotency_key(request), answer_replayed=True))
 
     @route("GET", "/api/v1/units/<unit_id>", summary="One unit", tags=["directory"], response=registry.UnitSchema)
     def get_unit(self, request, unit_id):
@@ -48,5 +50,6 @@ class DirectoryRoutes(RouteGroup):
            tags=["directory"], roles=(ADMIN, TENANT), body=registry.UserSchema, response=registry.UserSchema,
            status=201)
     def create_user(self, request):
-        return self.services.registry.create_user(request.body_json, idempotency_key=idempotency_key(request))
+        return marked(self.services.registry.create_user(request.body_json, idempotency_key=idempotency_key(request),
+                                                         answer_replayed=True))
 

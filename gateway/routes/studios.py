@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from gateway.contract import one_of, param, year
 from gateway.http import idempotency_key, query_args
+from gateway.replays import marked
 from gateway.responses import PAGING, PAGING_ARGS
 from gateway.routing import RouteGroup, route
 import services.registry.schemas as registry
@@ -32,8 +33,8 @@ class StudioRoutes(RouteGroup):
            summary="Request a change: lead_change (an application through the whole path), rehire, "
                    "delayed_retirement, unit_rename, relocation")
     def create_change_request(self, request, studio_id):
-        return self.services.registry.create_change_request(studio_id, request.body_json,
-                                                            idempotency_key=idempotency_key(request))
+        return marked(self.services.registry.create_change_request(studio_id, request.body_json, answer_replayed=True,
+                                                                   idempotency_key=idempotency_key(request)))
 
     @route("GET", f"{STUDIO}/change-requests", tags=["studios"], response=registry.ChangeRequestListSchema,
            summary="A studio's change requests (lead changes show their application's status)")

@@ -96,9 +96,10 @@ class RegistryService(JobRunner, UploadReceiver, ServiceBase):
         return output(schemas.TenantSchema).dump(directory.get_tenant(self.store, tenant_id))
 
     @rpc
-    def create_tenant(self, data, idempotency_key=None):
+    def create_tenant(self, data, idempotency_key=None, answer_replayed=False):
         form = load(schemas.TenantCreateSchema(), data)
-        return output(schemas.TenantSchema).dump(directory.create_tenant(self.store, form, idempotency_key))
+        return self._keyed(output(schemas.TenantSchema).dump(directory.create_tenant(self.store, form, idempotency_key)),
+                           answer_replayed)
 
     @rpc
     def list_units(self, tenant_id, page=1, page_size=50):
@@ -109,27 +110,36 @@ class RegistryService(JobRunner, UploadReceiver, ServiceBase):
         return output(schemas.UnitSchema).dump(directory.get_unit(self.store, unit_id))
 
     @rpc
-    def create_unit(self, tenant_id, data, idempotency_key=None):
+    def create_unit(self, tenant_id, data, idempotency_key=None, answer_replayed=False):
         form = load(schemas.UnitSchema(), data)
-        return output(schemas.UnitSchema).dump(directory.create_unit(self.store, tenant_id, form, idempotency_key))
+        return self._keyed(output(schemas.UnitSchema).dump(directory.create_unit(self.store, tenant_id, form,
+                                                                                 idempotency_key)), answer_replayed)
 
     @rpc
     def list_users(self, page=1, page_size=50):
         return output(schemas.UserPageSchema).dump(directory.list_users(self.store, page, page_size))
 
     @rpc
-    def create_user(self, data, idempotency_key=None):
+    def create_user(self, data, idempotency_key=None, answer_replayed=False):
         form = load(schemas.UserSchema(), data)
-        return output(schemas.UserSchema).dump(directory.create_user(self.store, self.passwords, form, idempotency_key))
+        return self._keyed(output(schemas.UserSchema).dump(directory.create_user(self.store, self.passwords, form,
+                                                                                 idempotency_key)), answer_replayed)
+
+    def _keyed(self, record, answer_replayed: bool):
+        """A creating write's answer; with ``answer_replayed`` (the gateway asks it) also whether it is
+        the record an earlier request with the same Idempotency-Key made, which the gateway marks
+        ``Idempotency-Replayed: true`` (API.md) also after a restart emptied its own memory."""
+        return {"record": record, "replayed": self.store.replayed} if answer_replayed else record
 
     # -- applications --------------------------------------------------------------------
     def _application(self, doc):
         return output(schemas.ApplicationSchema).dump(applications.render(doc, self.store.principal))
 
     @rpc
-    def create_application(self, data, idempotency_key=None):
+    def create_application(self, data, idempotency_key=None, answer_replayed=False):
         form = load(schemas.ApplicationInSchema(), data)
-        return self._application(applications.create(self.store, self.clock.today(), form, data, idempotency_key))
+        return self._keyed(self._application(applications.create(self.store, self.clock.today(), form, data,
+                                                                 idempotency_key)), answer_replayed)
 
     @rpc
     def list_applications(self, page=1, page_size=50, year=None, status=None, tenant=None, kind=None):
@@ -177,10 +187,11 @@ class RegistryService(JobRunner, UploadReceiver, ServiceBase):
                                                            application_id, notice))
 
     @rpc
-    def add_objection(self, application_id, data, idempotency_key=None):
+    def add_objection(self, application_id, data, idempotency_key=None, answer_replayed=False):
         objection = load(schemas.ObjectionInSchema(), data)
-        return self._application(applications.add_objection(self.store, self.clock.today(), application_id,
-                                                            objection, idempotency_key))
+        return self._keyed(self._application(applications.add_objection(self.store, self.clock.today(),
+                                                                        application_id, objection, idempotency_key)),
+                           answer_replayed)
 
     @rpc
     def resolve_objection(self, application_id, objection_id, data):
@@ -200,11 +211,11 @@ class RegistryService(JobRunner, UploadReceiver, ServiceBase):
 
     # -- materials and the Excel form ----------------------------------------------------
     @rpc
-    def add_material(self, application_id, kind, upload_id, idempotency_key=None):
+    def add_material(self, application_id, kind, upload_id, idempotency_key=None, answer_replayed=False):
         """Attach the caller's finished upload (kind ``material``, shared/uploads.py) as a material."""
         upload = self.take_upload(upload_id, "material")
         summary = materials.add(self.store, application_id, kind, upload.filename, upload.content, idempotency_key)
-        return output(schemas.MaterialSchema).dump(summary)
+        return self._keyed(output(schemas.MaterialSchema).dump(summary), answer_replayed)
 
     @rpc
     def list_materials(self, application_id):
@@ -221,12 +232,12 @@ class RegistryService(JobRunner, UploadReceiver, ServiceBase):
                                   "content_b64": base64.b64encode(content).decode()})
 
     @rpc
-    def import_application(self, upload_id, idempotency_key=None):
+    def import_application(self, upload_id, idempotency_key=None, answer_replayed=False):
         """A draft from the caller's finished upload (kind ``application_workbook``) of the filled template."""
         data, form = form_from_workbook(self.take_upload(upload_id, "application_workbook").content)
         # the answers, not the bytes, identify the request: a workbook saved again has new timestamps
-        return self._application(applications.create(self.store, self.clock.today(), form, {"xlsx": data},
-                                                     idempotency_key))
+        return self._keyed(self._application(applications.create(self.store, self.clock.today(), form,
+                                                                 {"xlsx": data}, idempotency_key)), answer_replayed)
 
     @rpc
     def start_application_import(self, upload_id, idempotency_key=None):
@@ -269,7 +280,7 @@ class RegistryService(JobRunner, UploadReceiver, ServiceBase):
         return self._studio(studios.get(self.store, studio_id))
 
     @rpc
-    def create_change_request(self, studio_id, data, idempotency_key=None):
+    def create_change_request(self, studio_id, data, idempotency_key=None, answer_replayed=False):
         request = load(schemas.ChangeRequestInSchema(), data)
         if request["kind"] == LEAD_CHANGE:
             created = applications.create_lead_change(self.store, self.clock.today(), studio_id, request,
@@ -277,7 +288,7 @@ class RegistryService(JobRunner, UploadReceiver, ServiceBase):
         else:
             created = studios.create_change_request(self.store, self.clock.today(), studio_id, request,
                                                     idempotency_key)
-        return output(schemas.ChangeRequestSchema).dump(created)
+        return self._keyed(output(schemas.ChangeRequestSchema).dump(created), answer_replayed)
 
     @rpc
     def list_change_requests(self, studio_id):

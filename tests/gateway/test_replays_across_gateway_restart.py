@@ -80,6 +80,7 @@ def test_each_registry_creating_route_takes_effect_once_across_a_gateway_restart
     first["material"] = material()
     for name, resp in first.items():
         assert resp.status_code == 201, (name, resp.text)
+        assert "Idempotency-Replayed" not in resp.headers, name
 
     restart_gateway(system)
 
@@ -87,6 +88,8 @@ def test_each_registry_creating_route_takes_effect_once_across_a_gateway_restart
     again["material"] = material()
     for name, resp in again.items():
         assert resp.status_code == 201, (name, resp.text)
+    # marked as a replay although the new gateway never saw the first answers (API.md: "marked as a replay")
+    marked = {name: resp.headers.get("Idempotency-Replayed") for name, resp in again.items()}
     same = {name: again[name].json()["id"] == first[name].json()["id"] for name in first}
 
     # what each route holds now: one record per key
@@ -111,7 +114,8 @@ def test_each_registry_creating_route_takes_effect_once_across_a_gateway_restart
         **requests_[2][3], "password": "another-pass-456"}).status_code
     other["material"] = material(forms.PDF + b"% another file\n").status_code
     print(f"injected: six creating requests, a gateway restart, the same six again with their keys, then each key "
-          f"with another body; counted: records {counted}, same id {same}, other bodies {other}")
+          f"with another body; counted: records {counted}, same id {same}, marked {marked}, other bodies {other}")
     assert counted == {name: 1 for name in counted}
     assert all(same.values()), same
+    assert marked == {name: "true" for name in marked}, marked
     assert set(other.values()) == {409}, other

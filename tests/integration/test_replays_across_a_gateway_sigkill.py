@@ -101,6 +101,7 @@ def test_creating_requests_retried_after_the_gateway_was_killed_take_effect_once
             assert statuses == {n: 201 for n in statuses}
             assert all(same.values()) and len(same) == 4
             assert counted == {n: 1 for n in counted}
+            assert {n: r.headers.get("Idempotency-Replayed") for n, r in again.items()} == {n: "true" for n in again}
             assert other == 409
         finally:
             run.stop()

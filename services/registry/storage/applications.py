@@ -328,12 +328,14 @@ def add_objection(store: Store, today: _dt.date, application_id: str, data: dict
     stamp = within_key(store.principal.user, idempotency_key, {"application_id": application_id, **data})
     doc = get(store, application_id)
     if replayed_within(doc, stamp, "objection") is not None:
+        store.replayed = True
         return doc
     try:
         return _add_objection(store, today, doc, data, stamp)
     except Conflict:
         again = get(store, application_id)   # a concurrent request with the same key won the guard
         if replayed_within(again, stamp, "objection") is not None:
+            store.replayed = True
             return again
         raise
 

@@ -47,6 +47,7 @@ def add(store: Store, application_id: str, kind: str, filename: str | None, cont
     app = applications.get(store, application_id)
     replayed = _replayed(app, stamp)
     if replayed is not None:
+        store.replayed = True
         return replayed
     if principal.role == TENANT and kind != "tenant_opinion":
         raise ValidationFailed("the tenant uploads only its signed opinion", errors={"kind": "tenant_opinion"})
@@ -80,6 +81,7 @@ def add(store: Store, application_id: str, kind: str, filename: str | None, cont
         _remove(store, material_id)
         replayed = _replayed(applications.get(store, application_id), stamp)   # the same key won meanwhile
         if replayed is not None:
+            store.replayed = True
             return replayed
         raise Conflict("the application changed state meanwhile; it takes no materials now")
     return summary
