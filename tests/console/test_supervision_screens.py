@@ -90,3 +90,16 @@ def test_district_opens_its_inspections_and_the_form_dated_the_systems_today_r12
     dialog.get_by_role("button", name="添加整改事项").click()
     expect(dialog.get_by_placeholder("整改要求")).to_be_visible()
     district.shot("inspection-form")
+    # a tab left open takes a moved day (midnight, or an admin's move elsewhere) at its next default:
+    # the system's day is kept a minute (the browser's clock is moved on, the clock route answers a day later)
+    moved = (dt.date.fromisoformat(today) + dt.timedelta(days=1)).isoformat()
+    district.page.route("**/api/v1/clock", lambda route: route.fulfill(
+        json={"now": f"{moved}T10:00:00+08:00", "today": moved}))
+    dialog.get_by_role("button", name="取消").click()
+    expect(dialog).to_be_hidden()
+    district.page.locator("[data-test=new-inspection]").click()
+    expect(dialog.get_by_role("combobox", name="检查日期")).to_have_value(today)   # within the minute: kept
+    dialog.get_by_role("button", name="取消").click()
+    district.page.clock.fast_forward(61_000)
+    district.page.locator("[data-test=new-inspection]").click()
+    expect(dialog.get_by_role("combobox", name="检查日期")).to_have_value(moved)

@@ -1,14 +1,18 @@
 import { api, ok } from '@/api/client'
 import { todayInBeijing } from '@/utils/format'
 
-// one GET /api/v1/clock per page load, shared by every screen and component that asks
+// one GET /api/v1/clock a minute at most, shared by every screen and component that asks
+const KEPT_MS = 60_000
 let asked: Promise<string> | null = null
+let askedAt = 0
 
 /** The system's today in Beijing (its clock, which an admin may move in DEMO_MODE: GET /api/v1/clock),
  * the day the services judge dates on; the browser's day only if the system cannot say (then asked
- * again next time). Read once per page load: a move of the clock shows after a reload (or at once in
- * the admin's own tab: forgetSystemToday). */
+ * again next time). Kept a minute: a tab left open past midnight, or while an admin moves the clock
+ * elsewhere, takes the new day at its next default (the admin's own tab at once: forgetSystemToday). */
 export function systemToday(): Promise<string> {
+  if (asked && Date.now() - askedAt > KEPT_MS) asked = null
+  if (!asked) askedAt = Date.now()
   asked ??= ok(api.GET('/api/v1/clock')).then((c) => {
     if (!c.today) throw new Error('the clock answered no today')
     return c.today
