@@ -60,14 +60,17 @@ class Run:
 
     def started(self) -> bool:
         try:
-            with open(os.path.join(self.data_dir, "run", "processes.json"), encoding="utf-8") as fh:
-                return bool(json.load(fh).get("started"))
+            return bool(self._state().get("started"))
         except (OSError, ValueError):
             return False
 
     def processes(self) -> dict:
+        return self._state()["processes"]
+
+    def _state(self) -> dict:
+        """The supervisor's state file (shared/supervise.py ``Supervisor.write_state``)."""
         with open(os.path.join(self.data_dir, "run", "processes.json"), encoding="utf-8") as fh:
-            return json.load(fh)["processes"]
+            return json.load(fh)
 
     def interrupt(self) -> None:
         """Ctrl-C, once: the run stops the gateway, the services, then the store."""

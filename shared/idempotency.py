@@ -16,7 +16,7 @@ import json
 from typing import Any, Callable
 
 from shared.errors import Conflict, ValidationFailed
-from shared.storage import Index, ScopedCollection
+from shared.storage import Index, ScopedCollection, Store
 
 FIELD = "_idem"
 WITHIN = "_idem_within"
@@ -93,9 +93,9 @@ def within_set(stamp: dict | None, record_id: str, what: str) -> dict:
     return {stamp["field"]: {"hash": stamp["hash"], "id": record_id, "what": what}} if stamp else {}
 
 
-def replayed_within(doc: dict, stamp: dict | None, what: str) -> str | None:
-    """The id of the record that ``doc`` holds under this key (a replay), None if it holds none;
-    409 when the key came with another body."""
+def replayed_within(store: Store, doc: dict, stamp: dict | None, what: str) -> str | None:
+    """The id of the record that ``doc`` holds under this key (a replay: ``store.replayed``), None
+    if it holds none; 409 when the key came with another body."""
     if not stamp:
         return None
     kept = (doc.get(WITHIN) or {}).get(stamp["name"])
@@ -104,4 +104,5 @@ def replayed_within(doc: dict, stamp: dict | None, what: str) -> str | None:
     if kept["hash"] != stamp["hash"] or kept.get("what") != what:
         raise Conflict(f"this Idempotency-Key was used for another {kept.get('what') or 'request'} "
                        f"with a different body")
+    store.replayed = True
     return kept["id"]

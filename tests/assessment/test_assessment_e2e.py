@@ -53,7 +53,9 @@ def test_assessment_routes_are_in_the_openapi_with_their_error_statuses(api):
     assert "/api/v1/assessment-rounds/{round_id}/results.xlsx" in doc["paths"]
 
 
-def test_r14_to_r17_a_round_through_the_gateway(api):
+def test_r13_to_r17_the_city_runs_a_round_through_the_gateway(api):
+    """R-13: the city assesses (a district may not ask who is due, see the scores or the grades);
+    R-14 … R-17: due list, round, scores, grades with the cap, published results."""
     ids = api.ids
     dc, hd = ids[0::2], ids[1::2]
     # the unit of ids[0] (北京东城精工) matches the city funds and spends them (R-22, R-23)

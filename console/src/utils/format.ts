@@ -51,3 +51,8 @@ export function beijingDate(value: string | null | undefined): string {
 export function todayInBeijing(): string {
   return beijingDate(new Date().toISOString())
 }
+
+/** The browser's year in Beijing: a year filter's first value until the system's comes (useToday). */
+export function yearInBeijing(): number {
+  return Number(todayInBeijing().slice(0, 4))
+}

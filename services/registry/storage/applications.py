@@ -327,15 +327,13 @@ def add_objection(store: Store, today: _dt.date, application_id: str, data: dict
     the key is written with the objection, in the application's guarded update."""
     stamp = within_key(store.principal.user, idempotency_key, {"application_id": application_id, **data})
     doc = get(store, application_id)
-    if replayed_within(doc, stamp, "objection") is not None:
-        store.replayed = True
+    if replayed_within(store, doc, stamp, "objection") is not None:
         return doc
     try:
         return _add_objection(store, today, doc, data, stamp)
     except Conflict:
         again = get(store, application_id)   # a concurrent request with the same key won the guard
-        if replayed_within(again, stamp, "objection") is not None:
-            store.replayed = True
+        if replayed_within(store, again, stamp, "objection") is not None:
             return again
         raise
 

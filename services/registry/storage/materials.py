@@ -23,9 +23,9 @@ from shared.principal import TENANT
 from shared.storage import Store, public
 
 
-def _replayed(app: dict, stamp: dict | None) -> dict | None:
+def _replayed(store: Store, app: dict, stamp: dict | None) -> dict | None:
     """The summary of the material ``app`` holds under this key (a replay), or None."""
-    material_id = replayed_within(app, stamp, "material")
+    material_id = replayed_within(store, app, stamp, "material")
     if material_id is None:
         return None
     summary = next((m for m in app.get("materials") or [] if m["id"] == material_id), None)
@@ -45,9 +45,8 @@ def add(store: Store, application_id: str, kind: str, filename: str | None, cont
     stamp = within_key(principal.user, idempotency_key, {"application_id": application_id, "kind": kind,
                                                          "filename": filename, "sha256": files.sha256(content)})
     app = applications.get(store, application_id)
-    replayed = _replayed(app, stamp)
+    replayed = _replayed(store, app, stamp)
     if replayed is not None:
-        store.replayed = True
         return replayed
     if principal.role == TENANT and kind != "tenant_opinion":
         raise ValidationFailed("the tenant uploads only its signed opinion", errors={"kind": "tenant_opinion"})
@@ -79,9 +78,8 @@ def add(store: Store, application_id: str, kind: str, filename: str | None, cont
                                           extra_filter={"status": {"$in": allowed}, **within_filter(stamp)})
     except NotFound:
         _remove(store, material_id)
-        replayed = _replayed(applications.get(store, application_id), stamp)   # the same key won meanwhile
+        replayed = _replayed(store, applications.get(store, application_id), stamp)   # the same key won meanwhile
         if replayed is not None:
-            store.replayed = True
             return replayed
         raise Conflict("the application changed state meanwhile; it takes no materials now")
     return summary
