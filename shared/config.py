@@ -43,6 +43,8 @@ ENV_KEYS: dict[str, Any] = {
     "OUTBOX_POLL_SECONDS": float,
     "EVENT_RETRY_LIMIT": int,
     "EVENT_RETRY_BASE_SECONDS": float,
+    "EVENT_RETRY_MAX_SECONDS": float,     # the longest back-off between two attempts
+    "EVENT_WAIT_SECONDS": float,          # how long an event waits for the one it depends on
     "REMINDER_CHECK_SECONDS": float,      # supervision's reminder timer
     "BOOTSTRAP_ADMIN_PASSWORD": str,
     "CLOCK_NOW": str,     # every service's clock starts here (ISO 8601 with offset), shared/clock.py

@@ -208,6 +208,12 @@ class EventContractBroken(ValidationFailed):
     title = "Event does not match its contract"
 
 
+def designation_of(studio_id: str) -> str:
+    """What an event about a studio waits for (``shared.inbox.Waits``) until its designation is
+    applied by the same subscriber; the designation's handler wakes it with the same key."""
+    return f"{STUDIO_DESIGNATED[1]}:{studio_id}"
+
+
 def check_event(envelope: dict) -> dict:
     """Check an envelope and its ``data`` against the contract of its type; returns the envelope.
 

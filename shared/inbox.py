@@ -14,6 +14,11 @@ Every event handler is declared ``requeue_on_error=True`` and hands the payload 
   blocks the events behind it; the provider's retry loop sends it back to the same
   handler's queue after ``EVENT_RETRY_BASE_SECONDS * 2**(attempt-1)``. After
   ``EVENT_RETRY_LIMIT`` failed attempts it is parked (dead letter) until an admin replays it.
+- An effect that raises ``Waits`` depends on another event not applied here yet (a revocation
+  whose designation is still in another queue, or parked). Its attempts do not count: it is
+  retried with back-off capped at ``EVENT_RETRY_MAX_SECONDS`` for ``EVENT_WAIT_SECONDS`` after
+  its first failure, and ``InboxHandle.wake(key)`` sends it back at once when what it waits for
+  is applied. Only then is it parked (a busy subscriber must not turn order into a dead letter).
 - If even storing the failure fails (the store is down), the exception propagates and
   nameko requeues the message (requeue_on_error=True): nothing is lost.
 """
@@ -48,11 +53,21 @@ REQUEUE_STALE_SECONDS = 60
 
 INBOX_INDEXES = [
     Index(FAILURES, [("status", ASCENDING), ("next_attempt_at", ASCENDING)]),
+    Index(FAILURES, [("waiting_for", ASCENDING)]),
 ]
 
 
 class AlreadyApplied(Exception):
     """An effect may raise this when it finds its event applied already."""
+
+
+class Waits(Exception):
+    """An effect raises this when its event depends on another one not applied here yet;
+    ``key`` names what it waits for (``InboxHandle.wake(key)`` when that arrives)."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
 
 
 def _event_key(payload) -> str:
@@ -64,6 +79,20 @@ def _event_key(payload) -> str:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def next_attempt(attempts: int, now: datetime, *, retry_limit: int, base: float, cap: float,
+                 waiting: bool, waited: float, wait_limit: float) -> tuple[str, datetime | None]:
+    """(status, next attempt) after ``attempts`` failures: a failure is parked after
+    ``retry_limit`` attempts; one that waits for another event after ``wait_limit`` seconds."""
+    if (waited >= wait_limit) if waiting else (attempts >= retry_limit):
+        return PARKED, None
+    delay = min(cap, base * 2 ** min(attempts - 1, 30))
+    return RETRYING, now + timedelta(seconds=delay)
 
 
 class InboxHandle:
@@ -112,6 +141,10 @@ class InboxHandle:
                                            request_id=fields["request_id"] or payload.get("request_id")))
         return outcome
 
+    def wake(self, key: str) -> int:
+        """What waited for ``key`` (``Waits``) is sent back now, not at its next back-off."""
+        return self.provider.wake(key)
+
     @property
     def queue_name(self) -> str:
         return self.worker_ctx.entrypoint.queue.name
@@ -122,6 +155,8 @@ class Inbox(DependencyProvider):
         config = self.container.config
         self.retry_limit = int(config.get("EVENT_RETRY_LIMIT", 5))
         self.retry_base = float(config.get("EVENT_RETRY_BASE_SECONDS", 1.0))
+        self.retry_max = float(config.get("EVENT_RETRY_MAX_SECONDS", 30.0))
+        self.wait_limit = float(config.get("EVENT_WAIT_SECONDS", 3600.0))
         self.publisher = Publisher(config["AMQP_URI"], use_confirms=True, mandatory=True,
                                    delivery_mode=PERSISTENT, serializer="json")
         self.audit = AuditPublisher(config)
@@ -146,23 +181,31 @@ class Inbox(DependencyProvider):
     # -- failures ----------------------------------------------------------------------
     def record_failure(self, key, handler, queue, payload, exc) -> dict:
         now = _now()
+        waiting_for = exc.key if isinstance(exc, Waits) else None
         doc = self.db()[FAILURES].find_one_and_update(
             {"_id": key},
             {"$inc": {"attempts": 1},
              "$set": {"handler": handler, "queue": queue, "event": payload, "updated_at": now,
-                      "last_error": f"{type(exc).__name__}: {exc}"[:1000]},
+                      "last_error": f"{type(exc).__name__}: {exc}"[:1000], "waiting_for": waiting_for},
              "$setOnInsert": {"first_failed_at": now}},
             upsert=True, return_document=ReturnDocument.AFTER)
         attempts = doc["attempts"]
-        if attempts >= self.retry_limit:
-            status, next_at = PARKED, None
-        else:
-            status, next_at = RETRYING, now + timedelta(seconds=self.retry_base * 2 ** (attempts - 1))
+        since = _aware(doc.get("replayed_at") or doc.get("first_failed_at") or now)   # a replay waits anew
+        status, next_at = next_attempt(attempts, now, retry_limit=self.retry_limit, base=self.retry_base,
+                                       cap=self.retry_max, waiting=waiting_for is not None,
+                                       waited=(now - since).total_seconds(), wait_limit=self.wait_limit)
         self.db()[FAILURES].update_one({"_id": key}, {"$set": {"status": status, "next_attempt_at": next_at}})
         log_event(log, "event parked in the dead-letter store" if status == PARKED else "event failed, will retry",
                   logging.WARNING, event_id=key.rsplit(":", 1)[-1], handler=handler, attempts=attempts,
-                  error=doc["last_error"], next_attempt_at=next_at)
+                  error=doc["last_error"], next_attempt_at=next_at, waiting_for=waiting_for)
         return doc
+
+    def wake(self, key: str) -> int:
+        result = self.db()[FAILURES].update_many({"waiting_for": key, "status": RETRYING},
+                                                 {"$set": {"next_attempt_at": _now()}})
+        if result.modified_count:
+            log_event(log, "events waiting for it are retried now", waiting_for=key, events=result.modified_count)
+        return result.modified_count
 
     def _run(self):
         while not self._stopped:
@@ -217,7 +260,7 @@ class Inbox(DependencyProvider):
         principal.require_role(ADMIN)
         doc = self.db()[FAILURES].find_one_and_update(
             {"_id": dead_letter_id, "status": PARKED},
-            {"$set": {"status": RETRYING, "next_attempt_at": _now(), "attempts": 0},
+            {"$set": {"status": RETRYING, "next_attempt_at": _now(), "attempts": 0, "replayed_at": _now()},
              "$inc": {"replays": 1}},
             return_document=ReturnDocument.AFTER)
         if doc is None:
@@ -229,7 +272,7 @@ class Inbox(DependencyProvider):
 def _dead_letter(service: str, doc: dict) -> dict:
     out = public(doc)
     out["service"] = service
-    for k in ("first_failed_at", "updated_at", "next_attempt_at", "requeued_at"):
+    for k in ("first_failed_at", "updated_at", "next_attempt_at", "requeued_at", "replayed_at"):
         if isinstance(out.get(k), datetime):
             out[k] = out[k].isoformat()
     return out

@@ -5,7 +5,8 @@ A service mixes ``StudioReadModel`` in (before ``ServiceBase``), declares ``STUD
 ``STUDIO_INDEXES`` in its ``storage.py`` and has ``store = Mongo(...)`` and ``inbox = Inbox()``.
 Each event is applied once (inbox + the ``_events`` list of the studio document, in the same
 single-document write as the change). A change or revocation that arrives before the
-designation raises: the inbox retries it with back-off until the designation is there.
+designation waits (``shared.inbox.Waits``): retried with back-off, and sent back at once when the
+designation is applied.
 
 Rows (``StudioDirectory.render``): studio_id, tenant_id, tenant_name, unit_id, unit_name, name,
 occupation, lead_name, designated_on, year, nameplate_no, address, status (active|revoked),
@@ -20,8 +21,8 @@ from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from shared.errors import NotFound
-from shared.events import STUDIO_CHANGED, STUDIO_DESIGNATED, STUDIO_REVOKED
-from shared.inbox import AlreadyApplied
+from shared.events import STUDIO_CHANGED, STUDIO_DESIGNATED, STUDIO_REVOKED, designation_of
+from shared.inbox import AlreadyApplied, Waits
 from shared.rpc import rpc
 from shared.schemas import StudioRowSchema, dump_many
 from shared.storage import Index, Scope, Store
@@ -38,8 +39,8 @@ _FIELDS = ("tenant_id", "tenant_name", "unit_id", "unit_name", "name", "occupati
 _CHANGEABLE = ("lead_name", "unit_id", "unit_name", "address", "name")
 
 
-class StudioNotYetKnown(LookupError):
-    """A change or revocation for a studio whose designation has not arrived: retried."""
+class StudioNotYetKnown(Waits):
+    """A change or revocation for a studio whose designation has not arrived: it waits."""
 
 
 class StudioDirectory:
@@ -105,7 +106,8 @@ class StudioDirectory:
         if result.matched_count:
             return
         if self._coll().find_one({"_id": sid}, {"_id": 1}) is None:
-            raise StudioNotYetKnown(f"studio {sid} has not been designated here yet; {event['type']} waits")
+            raise StudioNotYetKnown(designation_of(sid),
+                                    f"studio {sid} has not been designated here yet; {event['type']} waits")
         raise AlreadyApplied()
 
 
@@ -115,7 +117,10 @@ class StudioReadModel:
 
     @event_handler(*STUDIO_DESIGNATED, requeue_on_error=True)
     def on_studio_designated(self, payload):
-        return self.inbox.apply(payload, StudioDirectory(self.store).designated)
+        outcome = self.inbox.apply(payload, StudioDirectory(self.store).designated)
+        if outcome != "failed":   # a change or revocation that came first goes now
+            self.inbox.wake(designation_of(payload["data"]["studio_id"]))
+        return outcome
 
     @event_handler(*STUDIO_CHANGED, requeue_on_error=True)
     def on_studio_changed(self, payload):

@@ -13,6 +13,8 @@ even a concurrent one, or a replay of every event from the start change nothing)
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from eventlet import tpool
 from nameko.events import event_handler
 
@@ -22,8 +24,8 @@ from shared.clock import Clock
 from services.ledger.domain import reconciliation_workbook
 from services.ledger.storage import INDEXES, SCOPES, Ledger, workbook_payload
 from shared.errors import NotFound
-from shared.events import ASSESSMENT_GRADED, STUDIO_DESIGNATED, STUDIO_REVOKED
-from shared.inbox import AlreadyApplied, Inbox
+from shared.events import ASSESSMENT_GRADED, STUDIO_DESIGNATED, STUDIO_REVOKED, designation_of
+from shared.inbox import AlreadyApplied, Inbox, Waits
 from shared.caller import Caller
 from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, FINANCE, TENANT, UNIT
 from shared.rpc import rpc
@@ -127,7 +129,10 @@ class LedgerService(ServiceBase):
     # -- events ----------------------------------------------------------------------
     @event_handler(*STUDIO_DESIGNATED, requeue_on_error=True)
     def on_studio_designated(self, payload):
-        return self.inbox.apply(payload, self._designated)
+        outcome = self.inbox.apply(payload, self._designated)
+        if outcome != "failed":   # a bonus or clawback that came first goes now
+            self.inbox.wake(designation_of(payload["data"]["studio_id"]))
+        return outcome
 
     @event_handler(*ASSESSMENT_GRADED, requeue_on_error=True)
     def on_assessment_graded(self, payload):
@@ -145,11 +150,22 @@ class LedgerService(ServiceBase):
             raise AlreadyApplied()
 
     def _graded(self, event):
-        booked = self._ledger(self.store.as_system(event["type"])).book_bonus(event)
+        with _waits_for_the_account(event):
+            booked = self._ledger(self.store.as_system(event["type"])).book_bonus(event)
         if booked is not None and not booked[1]:
             raise AlreadyApplied()
 
     def _revoked(self, event):
-        _, created = self._ledger(self.store.as_system(event["type"])).book_clawback(event)
+        with _waits_for_the_account(event):
+            _, created = self._ledger(self.store.as_system(event["type"])).book_clawback(event)
         if not created:
             raise AlreadyApplied()
+
+
+@contextmanager
+def _waits_for_the_account(event):
+    """No account yet: its designation is still on its way (another queue), so the event waits."""
+    try:
+        yield
+    except NotFound as missing:
+        raise Waits(designation_of(str(event["data"]["studio_id"])), str(missing)) from missing

@@ -102,23 +102,31 @@ def test_a_ledger_killed_between_its_write_and_its_ack_applies_the_event_once(cf
     print("injected: ledger killed after writing the grant, before the ack; counted: 1 redelivery, 1 grant")
 
 
-def test_a_revocation_that_arrives_before_its_designation_is_retried_then_applied_once(cfg, container_factory):
-    """Handler fails (no account yet), is retried with back-off, and applies once the account exists."""
+def test_a_revocation_that_arrives_before_its_designation_waits_then_applies_once(cfg, container_factory):
+    """R-20: no account yet, so the clawback waits (its attempts do not count against the retry
+    limit, EVENT_RETRY_LIMIT=3 here); the designation, published after more than three attempts,
+    opens the account and wakes it: one grant, one clawback, nothing parked."""
     declare_topology(cfg["AMQP_URI"], [LedgerService])
     ledger = start(container_factory, LedgerService, cfg)
     from bench.designations import revoked_event, designated_event
     publish = _publisher(cfg)
     publish(revoked_event("early", "rev-early"))
-    assert wait_for(lambda: container_db(ledger)["_event_failures"].count_documents({}) == 1, timeout=10)
+    failures = container_db(ledger)["_event_failures"]
+    waiting = wait_for(lambda: failures.find_one({"attempts": {"$gte": 4}}), timeout=20)
+    assert waiting["status"] in ("retrying", "requeued") and waiting["waiting_for"] == "studio.designated:early"
     publish(designated_event("early"))
     entries = container_db(ledger)["entries"]
     assert wait_for(lambda: entries.count_documents({"kind": "clawback"}) == 1, timeout=20)
     assert entries.count_documents({"kind": "grant"}) == 1
-    assert wait_for(lambda: container_db(ledger)["_event_failures"].count_documents({}) == 0, timeout=10)
-    print("injected: revocation before designation; counted: ≥1 failed attempt, 1 grant, 1 clawback, 0 parked")
+    assert wait_for(lambda: failures.count_documents({}) == 0, timeout=10)
+    print(f"injected: revocation {waiting['attempts']} attempts before its designation; counted: "
+          "1 grant, 1 clawback, 0 parked")
 
 
-def test_a_revocation_of_an_unknown_studio_is_parked_others_flow_and_an_admin_replays_it(cfg, container_factory):
+def test_a_revocation_whose_designation_never_comes_is_parked_after_the_wait_others_flow_and_an_admin_replays_it(
+        rabbit_config, container_factory):
+    cfg = make_config(rabbit_config["AMQP_URI"], OUTBOX_POLL_SECONDS=0.2, EVENT_RETRY_BASE_SECONDS=0.2,
+                      EVENT_RETRY_LIMIT=3, EVENT_WAIT_SECONDS=2)
     declare_topology(cfg["AMQP_URI"], [LedgerService])
     ledger = start(container_factory, LedgerService, cfg)
     from bench.designations import designated_event, revoked_event
@@ -127,17 +135,18 @@ def test_a_revocation_of_an_unknown_studio_is_parked_others_flow_and_an_admin_re
     for i in range(3):
         publish(designated_event(f"after-{i}"))
     entries = container_db(ledger)["entries"]
-    assert wait_for(lambda: entries.count_documents({"kind": "grant"}) == 3, timeout=20)  # not blocked by the poison
+    assert wait_for(lambda: entries.count_documents({"kind": "grant"}) == 3, timeout=20)  # not blocked by it
     with ClusterRpcProxy(cfg, timeout=10, context_data=ADMIN) as proxy:
         parked = wait_for(lambda: proxy.ledger.list_dead_letters()["items"], timeout=30)
-        assert len(parked) == 1 and parked[0]["attempts"] == 3
+        assert len(parked) == 1 and parked[0]["waiting_for"] == "studio.designated:ghost"
         publish(designated_event("ghost"))  # the cause is fixed: the studio now exists
         assert wait_for(lambda: entries.count_documents({"kind": "grant"}) == 4, timeout=20)
+        assert entries.count_documents({"kind": "clawback"}) == 0   # parked stays parked
         proxy.ledger.replay_dead_letter(parked[0]["id"])
         assert wait_for(lambda: entries.count_documents({"kind": "clawback"}) == 1, timeout=20)
         assert proxy.ledger.ping()["dead_letters"] == 0
-    print("injected: 1 poison revocation (3 attempts) before 3 designations; counted: 3 grants, "
-          "1 parked, after replay 1 clawback")
+    print(f"injected: 1 revocation whose designation did not come within 2 s ({parked[0]['attempts']} attempts) "
+          "before 3 designations; counted: 3 grants, 1 parked, after replay 1 clawback")
 
 
 def _publisher(cfg):

@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 import openpyxl
 import pytest
 
+from shared.inbox import Waits
+
 sys.path.insert(0, os.path.dirname(__file__))
 from ledger_service_support import (ADMIN, FINANCE, SYSTEM, Ledgers, asset, designated, entry_docs,  # noqa: E402
                                     graded, matching, revoked, spend, tenant, unit)
@@ -99,12 +101,15 @@ def test_R20_a_revoked_account_takes_no_more_bookings(opened):
     assert err.value.rule == "R-20"
 
 
-def test_an_event_that_cannot_be_applied_yet_fails_so_the_inbox_retries_it(ledgers):
+def test_an_event_that_cannot_be_applied_yet_waits_for_the_designation_which_wakes_it(ledgers):
     """E.g. studio.revoked handled before studio.designated (two queues, no order between them)."""
     assert ledgers.system.on_studio_revoked(revoked("S-X")) == "failed"
-    assert isinstance(ledgers.inbox.failures[-1], NotFound)
+    assert isinstance(ledgers.inbox.failures[-1], Waits)
+    assert isinstance(ledgers.inbox.failures[-1].__cause__, NotFound)
+    assert ledgers.inbox.failures[-1].key == "studio.designated:S-X"
     assert ledgers.system.on_assessment_graded(graded("S-X")) == "failed"
     ledgers.system.on_studio_designated(designated("S-X"))
+    assert ledgers.inbox.woken == ["studio.designated:S-X"]
     assert ledgers.system.on_studio_revoked(revoked("S-X")) == "applied"          # the retry succeeds
     assert ledgers.system.on_assessment_graded(graded("S-X")) == "failed"         # R-20: closed for good
     assert ledgers.inbox.failures[-1].rule == "R-20"

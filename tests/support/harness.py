@@ -44,6 +44,7 @@ class DirectInbox:
     def __init__(self):
         self.outcomes: list[str] = []
         self.failures: list[Exception] = []
+        self.woken: list[str] = []
 
     def apply(self, payload, effect):
         try:
@@ -56,6 +57,10 @@ class DirectInbox:
             outcome = "failed"
         self.outcomes.append(outcome)
         return outcome
+
+    def wake(self, key: str) -> int:
+        self.woken.append(key)
+        return 0
 
 
 def embedded_db(name: str, indexes=None):
