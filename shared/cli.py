@@ -204,7 +204,7 @@ def run_all(argv=None) -> int:
     parser.add_argument("--no-demo-city", action="store_true",
                         help="demo users only, not the demo city (also DEMO_CITY=false)")
     args = parser.parse_args(argv)
-    from shared.supervise import EmbeddedStore, Supervisor
+    from shared.supervise import EmbeddedStore, Supervisor, echo_level, rotate_logs
     env = dict(os.environ)
     if not args.no_demo:
         env.setdefault("DEMO_MODE", "true")
@@ -216,14 +216,19 @@ def run_all(argv=None) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     ensure_rabbitmq(config["AMQP_URI"])
-    code = subprocess.run([sys.executable, "-m", "shared.cli", "topology"], env=env).returncode
+    # its one line is enough here; the JSON log line naming all queues is for the deploy step
+    code = subprocess.run([sys.executable, "-m", "shared.cli", "topology"],
+                          env={**env, "LOG_LEVEL": "WARNING"}).returncode
     if code:
         return code
     env["SKILLMASTER_TOPOLOGY_DECLARED"] = "1"
     data_dir = os.path.abspath(config.get("DATA_DIR") or ".data")
     os.makedirs(os.path.join(data_dir, "run"), exist_ok=True)
     env["RUN_STATE_FILE"] = os.path.join(data_dir, "run", "processes.json")
-    supervisor = Supervisor(env["RUN_STATE_FILE"])
+    log_dir = os.path.abspath(config.get("LOG_DIR") or os.path.join(data_dir, "logs"))
+    os.makedirs(log_dir, exist_ok=True)
+    rotate_logs(log_dir)
+    supervisor = Supervisor(env["RUN_STATE_FILE"], log_dir=log_dir, echo_threshold=echo_level(config.get("RUN_ECHO_LEVEL")))
     order = []
     url = f"http://127.0.0.1:{config['GATEWAY_PORT']}"
     try:

@@ -26,6 +26,8 @@ ENV_KEYS: dict[str, Any] = {
     "MONGO_DB_PREFIX": str,
     "DATA_DIR": str,        # make run: the embedded store's data and the run's state live here
     "STORE_PORT": int,      # make run: the embedded store's port (0: a free one)
+    "LOG_DIR": str,         # make run: each process's log file (default DATA_DIR/logs)
+    "RUN_ECHO_LEVEL": str,  # make run: log lines at this level or above also go to the terminal (ERROR)
     "RUN_STATE_FILE": str,  # set by make run: the supervisor's process counts, shown by /readyz
     "GATEWAY_HOST": str,
     "GATEWAY_PORT": int,
@@ -45,6 +47,8 @@ ENV_KEYS: dict[str, Any] = {
     "EVENT_RETRY_BASE_SECONDS": float,
     "EVENT_RETRY_MAX_SECONDS": float,     # the longest back-off between two attempts
     "EVENT_WAIT_SECONDS": float,          # how long an event waits for the one it depends on
+    "AUDIT_SPOOL_DIR": str,               # the gateway's undelivered audit records (default DATA_DIR/audit-spool)
+    "AUDIT_RESEND_SECONDS": float,        # how often kept audit records are sent again
     "REMINDER_CHECK_SECONDS": float,      # supervision's reminder timer
     "BOOTSTRAP_ADMIN_PASSWORD": str,
     "CLOCK_NOW": str,     # every service's clock starts here (ISO 8601 with offset), shared/clock.py

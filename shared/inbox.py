@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from datetime import datetime, timedelta, timezone
 
 import eventlet
@@ -37,7 +38,7 @@ from nameko.extensions import DependencyProvider
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from shared.audit import AuditPublisher, event_record
+from shared.audit import AuditPublisher, StoreSpool, event_record
 from shared.errors import NotFound
 from shared.events import check_event
 from shared.logs import log_event
@@ -159,7 +160,8 @@ class Inbox(DependencyProvider):
         self.wait_limit = float(config.get("EVENT_WAIT_SECONDS", 3600.0))
         self.publisher = Publisher(config["AMQP_URI"], use_confirms=True, mandatory=True,
                                    delivery_mode=PERSISTENT, serializer="json")
-        self.audit = AuditPublisher(config)
+        self.audit = AuditPublisher(config, spool=StoreSpool(self.db))
+        self.audit_resend_seconds = float(config.get("AUDIT_RESEND_SECONDS", 10.0))
         self._stopped = False
 
     def start(self):
@@ -208,11 +210,18 @@ class Inbox(DependencyProvider):
         return result.modified_count
 
     def _run(self):
+        resend_at = 0.0   # at start too: records kept before a crash or a restart
         while not self._stopped:
             try:
                 self.retry_due()
             except Exception:
                 log.exception("retry round failed")
+            if time.monotonic() >= resend_at:
+                resend_at = time.monotonic() + self.audit_resend_seconds
+                try:
+                    self.audit.resend()
+                except Exception:
+                    log.exception("audit resend round failed")
             eventlet.sleep(min(0.5, self.retry_base))
 
     def retry_due(self) -> int:

@@ -10,6 +10,12 @@ service processes, restarted when they die, stopped in order.
   back-off (0.2 s, doubling up to 30 s; reset once it has run for a minute), logged, and
   counted; the others keep running. The counts are written to ``DATA_DIR/run/processes.json``
   (``RUN_STATE_FILE``), which the gateway's ``/readyz`` shows.
+- Logs: each child's output (its JSON log lines) is appended to ``LOG_DIR/<name>.log``
+  (``DATA_DIR/logs`` by default; the previous run's file is kept as ``<name>.log.1``). The
+  terminal shows only what the person running the system must see: lines that are not JSON
+  log lines (a wrong setting, a traceback) and log lines at ``RUN_ECHO_LEVEL`` (ERROR) or above,
+  each after the child's name. Every request and event line was going to the terminal, about
+  100 a second while the demo city is seeded, and scrolled the welcome away.
 
 Children die with the run (``PR_SET_PDEATHSIG``): a run killed with SIGKILL leaves no
 orphan holding the store's lock or a queue's consumer.
@@ -23,13 +29,63 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 FIRST_BACKOFF_SECONDS = 0.2
 MAX_BACKOFF_SECONDS = 30.0
 STABLE_AFTER_SECONDS = 60.0
 _PR_SET_PDEATHSIG = 1
+LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
+
+
+def worth_showing(line: str, threshold: int = LEVELS["error"]) -> bool:
+    """Whether a child's output line goes to the terminal too: a JSON log line at ``threshold``
+    or above, and anything that is not a log line (a start-up refusal, a traceback)."""
+    text = line.strip()
+    if not text:
+        return False
+    if text.startswith("{"):
+        try:
+            record = json.loads(text)
+        except ValueError:
+            return True
+        if isinstance(record, dict) and "level" in record:
+            return LEVELS.get(str(record["level"]).lower(), LEVELS["critical"]) >= threshold
+    return True
+
+
+def echo_level(name: str | None) -> int:
+    """``RUN_ECHO_LEVEL`` (debug … critical) as a number; ERROR when unset or unknown."""
+    return LEVELS.get(str(name or "").lower(), LEVELS["error"])
+
+
+def rotate_logs(log_dir: str) -> None:
+    """The previous run's ``<name>.log`` becomes ``<name>.log.1`` (one generation is kept)."""
+    if not os.path.isdir(log_dir):
+        return
+    for entry in os.listdir(log_dir):
+        if entry.endswith(".log"):
+            path = os.path.join(log_dir, entry)
+            os.replace(path, path + ".1")
+
+
+def _relay(name: str, pipe, path: str, threshold: int, echo: Callable[[str], None]) -> None:
+    """Every line of ``pipe`` to the file at ``path``; the ones worth showing to ``echo`` too.
+    Runs until the child's output ends (it exited); never stops draining the pipe early, or the
+    child would block on a full pipe."""
+    with pipe, open(path, "ab") as log:
+        for raw in iter(pipe.readline, b""):
+            log.write(raw)
+            log.flush()
+            try:
+                line = raw.decode("utf-8", errors="replace").rstrip("\n")
+                if worth_showing(line, threshold):
+                    echo(f"[{name}] {line}")
+            except Exception:  # noqa: BLE001 - the terminal may be gone; the log file is what counts
+                pass
 
 
 def _child_setup(ignore_sigint: bool = True, death_signal: int = signal.SIGTERM):
@@ -42,6 +98,13 @@ def _child_setup(ignore_sigint: bool = True, death_signal: int = signal.SIGTERM)
         except OSError:  # not Linux: children outlive a killed run; Ctrl-C still stops them
             pass
     return setup
+
+
+def _flushed(say: Callable[[str], None]) -> Callable[[str], None]:
+    def echo(line: str) -> None:
+        say(line)
+        sys.stdout.flush()
+    return echo
 
 
 def dies_with_parent(death_signal: int = signal.SIGTERM):
@@ -69,11 +132,21 @@ class Child:
     restart_at: float | None = None
     backoff: float = FIRST_BACKOFF_SECONDS
     log: list = field(default_factory=list)
+    log_path: str | None = None        # its output goes here (and the lines worth showing to echo)
+    echo_threshold: int = LEVELS["error"]
+    echo: Callable[[str], None] = print
 
     def start(self) -> None:
-        self.process = subprocess.Popen(self.argv, env=self.env, stdout=self.stdout,
-                                        stderr=subprocess.STDOUT if self.stdout else None,
-                                        preexec_fn=_child_setup())
+        if self.log_path:
+            self.process = subprocess.Popen(self.argv, env=self.env, stdout=subprocess.PIPE,
+                                            stderr=subprocess.STDOUT, preexec_fn=_child_setup())
+            threading.Thread(target=_relay, name=f"log-{self.name}", daemon=True,
+                             args=(self.name, self.process.stdout, self.log_path, self.echo_threshold,
+                                   self.echo)).start()
+        else:
+            self.process = subprocess.Popen(self.argv, env=self.env, stdout=self.stdout,
+                                            stderr=subprocess.STDOUT if self.stdout else None,
+                                            preexec_fn=_child_setup())
         self.started_at = time.monotonic()
         self.restart_at = None
 
@@ -90,9 +163,12 @@ class Child:
 class Supervisor:
     """Starts children in order, restarts the ones that die, stops them in reverse order."""
 
-    def __init__(self, state_file: str | None = None, say=print):
+    def __init__(self, state_file: str | None = None, say=print, log_dir: str | None = None,
+                 echo_threshold: int = LEVELS["error"]):
         self.children: dict[str, Child] = {}
         self.state_file = state_file
+        self.log_dir = log_dir
+        self.echo_threshold = echo_threshold
         # False while the run starts (a process that dies then stops the run: a bad setting is not
         # retried); True once the system was ready, from when a dead process is started again
         self.started = False
@@ -100,6 +176,9 @@ class Supervisor:
 
     def add(self, name: str, argv: list[str], env: dict, stdout=None) -> Child:
         child = Child(name, argv, env, stdout)
+        if self.log_dir and stdout is None:
+            child.log_path = os.path.join(self.log_dir, f"{name}.log")
+            child.echo_threshold, child.echo = self.echo_threshold, _flushed(self.say)
         self.children[name] = child
         child.start()
         self.write_state()

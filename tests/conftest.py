@@ -5,6 +5,7 @@ Run through ``make test`` (``nameko test``, which applies eventlet's monkey patc
 from __future__ import annotations
 
 import os
+import tempfile
 import socket
 from contextlib import contextmanager
 from urllib.parse import quote
@@ -49,6 +50,9 @@ def make_config(amqp_uri: str, **overrides) -> dict:
         "MONGO_DB_PREFIX": unique_prefix(), "DEMO_MODE": True, "PASSWORD_HASH_FAST": True,
         "OUTBOX_POLL_SECONDS": 0.2, "EVENT_RETRY_BASE_SECONDS": 0.2, "RPC_TIMEOUT_SECONDS": 5,
         "LOG_LEVEL": "WARNING",
+        # the gateway's undelivered audit records: a folder of this config's own, so a record
+        # kept during one test's broker fault is never sent into another test's vhost
+        "AUDIT_SPOOL_DIR": os.path.join(tempfile.gettempdir(), "skillmaster-audit-spool", unique_prefix()),
     })
     config.update(overrides)
     port = config.pop("GATEWAY_TEST_PORT", None) or free_port()

@@ -302,8 +302,11 @@ class AssessmentRecordSchema(_Out):
 
 
 class InputSourceStatusSchema(_Out):
+    """One source of the filled-in indicators after 重新取数: did it answer, and if not why."""
     available = fields.Boolean()
-    reason = fields.String(allow_none=True)
+    code = fields.String(allow_none=True, metadata={"description": UNAVAILABLE_CODE})
+    reason = fields.String(allow_none=True, metadata={"description": "why it gave nothing, in Chinese"})
+    detail = fields.String(allow_none=True, metadata={"description": "the service's own error (for operators)"})
 
 
 class InputsRefreshSchema(_Out):

@@ -166,10 +166,9 @@ class AssessmentService(StudioReadModel, ServiceBase):
         for service, ask in asks.items():
             try:
                 sources[service] = Source.of(service, ask())
-                status[service] = {"available": True, "reason": None}
             except Exception as exc:          # noqa: BLE001 - did not answer, refused, no such RPC yet, …
                 sources[service] = Source.failed(service, exc)
-                status[service] = {"available": False, "reason": sources[service].unavailable}
+            status[service] = sources[service].status()
         rubric = round_rubric(doc)
         repo.save_inputs(doc, {sid: autofill(rubric, sid, sources) for sid in ids}, status)
         return status

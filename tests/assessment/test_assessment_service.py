@@ -114,6 +114,15 @@ def test_r23_filled_in_indicators_match_the_ledger_and_reporting_and_show_unavai
     assert any(c[0] == "as_system" for c in world.calls.calls)     # system calls, with a reason
 
 
+def test_r15_asking_again_says_in_chinese_which_source_did_not_answer(world):
+    rid, _ = open_round(world)
+    out = world.as_(CENTER).refresh_inputs(rid)
+    assert out["sources"]["ledger"] == {"available": True, "code": None, "reason": None, "detail": None}
+    supervision = out["sources"]["supervision"]
+    assert not supervision["available"] and supervision["code"] == "source_no_answer"
+    assert supervision["reason"] == "年度检查未应答，未能取得数据" and supervision["detail"]
+
+
 def test_r15_a_scorer_sees_and_scores_only_the_studios_assigned(world):
     rid, _ = open_round(world)
     world.as_(CENTER).assign_scorers(rid, {"assignments": {EXPERT[1].user: ["S1", "S2"]}})

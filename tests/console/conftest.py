@@ -100,7 +100,8 @@ def console_system():
     env = dict(os.environ, AMQP_URI=amqp_uri, GATEWAY_HOST="127.0.0.1", GATEWAY_PORT=str(port), MONGO_URI="",
                DEMO_MODE="true", DEMO_CITY="false", CLOCK_TODAY=START_DAY, LOG_LEVEL="WARNING",
                SKILLMASTER_CONFIG=str(workdir / "config.yaml"), CONSOLE_DIST=str(DIST),
-               DATA_DIR=str(workdir / "data"))   # a store of its own, emptied afterwards
+               DATA_DIR=str(workdir / "data"),   # a store of its own, emptied afterwards
+               LOG_DIR=str(SHOTS / "logs"))      # each process's log, kept with the screenshots
     env.pop("CLOCK_NOW", None)
     env.pop("STORE_PORT", None)
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -176,6 +176,9 @@ def test_centre_runs_and_publishes_a_round_and_the_excellent_studio_sees_its_bon
     expect(filled).to_contain_text("市级资助资金使用进度")
     expect(filled).to_contain_text("专门账目")
     expect(filled.locator("tbody tr", has_text="市级资助资金使用进度")).to_contain_text("100")   # 300,000 of 300,000 used
+    page.get_by_role("button", name="重新取数").click()          # every source answers: a plain success
+    expect(page.locator(".el-message--success", has_text="已重新取数")).to_be_visible()
+    expect(sheets).to_have_count(5)
     centre.shot("centre-filled-in-indicators")
     shares = {city.top.studio_id: 95, city.runner_up.studio_id: 92}
     for plan in in_round:

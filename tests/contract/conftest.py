@@ -1,6 +1,7 @@
 """The whole system started as ``make run`` starts it (``python -m shared.cli run``: one process
 per service and the gateway, demo data), on a free port, its own RabbitMQ vhost and its own
-in-memory stores; everything it started is stopped after the module."""
+data folder (the embedded wire store, the log files); everything it started is stopped after
+the module."""
 from __future__ import annotations
 
 import os
@@ -19,13 +20,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class RunningSystem(Api):
-    def __init__(self, base_url: str, log_path: Path, process: subprocess.Popen):
+    def __init__(self, base_url: str, log_path: Path, process: subprocess.Popen, log_dir: Path):
         super().__init__(base_url)
         self.log_path = log_path
         self.process = process
+        self.log_dir = log_dir
 
     def log_text(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
+        """What the run printed and every process's log file (LOG_DIR/<name>.log)."""
+        files = [self.log_path, *sorted(self.log_dir.glob("*.log"))]
+        return "\n".join(f.read_text(encoding="utf-8", errors="replace") for f in files)
 
 
 def _wait_ready(base: str, process: subprocess.Popen, seconds: float) -> None:
@@ -46,9 +50,11 @@ def _wait_ready(base: str, process: subprocess.Popen, seconds: float) -> None:
 def running_system(module_vhost, tmp_path_factory):
     port = free_port()
     assert port != 8000
-    log_path = tmp_path_factory.mktemp("system") / "system.log"
+    folder = tmp_path_factory.mktemp("system")
+    log_path = folder / "system.log"
     env = {**os.environ, "AMQP_URI": module_vhost, "GATEWAY_PORT": str(port), "DEMO_MODE": "true",
-           "MONGO_URI": "", "LOG_LEVEL": "INFO", "OUTBOX_POLL_SECONDS": "0.2", "PYTHONUNBUFFERED": "1"}
+           "MONGO_URI": "", "LOG_LEVEL": "INFO", "OUTBOX_POLL_SECONDS": "0.2", "PYTHONUNBUFFERED": "1",
+           "DATA_DIR": str(folder / "data"), "LOG_DIR": str(folder / "logs")}
     env.pop("SKILLMASTER_CONFIG", None)
     with open(log_path, "wb") as log:
         process = subprocess.Popen([sys.executable, "-m", "shared.cli", "run"], cwd=ROOT, env=env, stdout=log,
@@ -56,7 +62,7 @@ def running_system(module_vhost, tmp_path_factory):
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base, process, 120)
-        yield RunningSystem(base, log_path, process)
+        yield RunningSystem(base, log_path, process, folder / "logs")
     finally:
         _stop(process)
 

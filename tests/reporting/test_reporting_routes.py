@@ -56,3 +56,12 @@ def test_r11_good_values_pass_the_declaration():
         values = {d["name"]: good.get(d["name"], "x") for d in path_parameters(route.url)}
         check_request(route.query, {"year": "2026"} if "year" in route.query else {}, {}, url=route.url,
                       path_values=values)
+
+
+def test_an_id_in_the_path_over_its_documented_200_characters_is_a_422_naming_it():
+    """The fuzzer's case: a city user listing the inspections of a 201-character tenant got 200."""
+    route = next(r for r in ROUTES if r.method == "GET" and r.url == "/api/v1/tenants/<tenant_id>/inspections")
+    with pytest.raises(ValidationFailed) as err:
+        check_request(route.query, {}, {}, url=route.url, path_values={"tenant_id": "0" * 201})
+    assert err.value.status == 422 and err.value.errors == {"tenant_id": "at most 200 characters"}
+    check_request(route.query, {}, {}, url=route.url, path_values={"tenant_id": "0" * 200})

@@ -71,6 +71,15 @@ class Source:
     def of(cls, service: str, items, key: str = "studio_id") -> "Source":
         return cls(service, {str(i[key]): i for i in items or () if isinstance(i, Mapping) and i.get(key)})
 
+    def status(self) -> dict:
+        """Whether this source answered, for the organiser who asked again (重新取数): the code,
+        the reason in Chinese and the service's own detail (for whoever runs the system)."""
+        if self.unavailable is None:
+            return {"available": True, "code": None, "reason": None, "detail": None}
+        return {"available": False, "code": self.unavailable_code,
+                "reason": UNAVAILABLE[self.unavailable_code].format(source=source_name(self.service)),
+                "detail": self.unavailable}
+
     @classmethod
     def failed(cls, service: str, exc: BaseException) -> Source:
         """The service did not answer (``ServiceUnavailable``), refused, or failed otherwise."""
