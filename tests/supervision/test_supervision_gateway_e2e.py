@@ -2,7 +2,8 @@
 ledger, supervision and the gateway as they run, reporting as a stand-in answering
 ``report_digest`` per the contract between the services. Studios come the way production brings them: registry's
 ``studio.designated`` (two 东城区 units, one 海淀区 unit); the clock is moved through the admin
-route, never waited for."""
+route, never waited for. The tests tell one story in file order (drafts, submissions, the city's
+view, a reopening): run the module, not one test picked out with -k."""
 import io
 import os
 import sys
