@@ -52,7 +52,7 @@ from shared.schemas import FileSchema, dump, dump_many, load
 from shared.service import ServiceBase
 from shared.service_calls import ServiceCalls
 from shared.storage import Mongo, page_args
-from shared.studios import StudioReadModel
+from shared.studios import StudioDirectory, StudioReadModel
 
 log = logging.getLogger("skillmaster.supervision")
 
@@ -339,8 +339,11 @@ class SupervisionService(StudioReadModel, ServiceBase):
         return self.inbox.apply(payload, self._notify)
 
     def _notify(self, event):
-        sup = self._supervision(self.store.as_system(event["type"]))
-        docs = notes.from_event(event["type"], event["data"], event["event_id"], sup.now)
+        system = self.store.as_system(event["type"])
+        sup = self._supervision(system)
+        studio_id = event["data"].get("studio_id")
+        studio = StudioDirectory(system).find(str(studio_id)) if studio_id else None   # its name, not its id
+        docs = notes.from_event(event["type"], event["data"], event["event_id"], sup.now, studio)
         if docs and not sup.notify(docs):
             raise AlreadyApplied()
 

@@ -316,6 +316,22 @@ def test_r11_r12_submissions_and_acceptances_tell_the_one_who_acts_next():
     assert "city" not in notes.audience_keys(DONG) and "tenant:dongcheng" not in notes.audience_keys(UNIT_A)
 
 
+def test_r11_a_notification_names_the_studio_as_people_know_it_and_a_district_its_unit_too():
+    studio = {"studio_id": "s1", "name": "林丽娟技能大师工作室", "unit_name": "北京东城精工制造有限公司"}
+    report = {"tenant_id": "dongcheng", "unit_id": "unit-a", "studio_id": "s1", "year": 2026, "kind": "plan",
+              "version": 1, "report_id": "r1", "due_on": "2026-03-31"}
+    [sub] = notes.from_event("report.submitted", report, "e8", NOW, studio)
+    assert sub["body"].startswith("林丽娟技能大师工作室（北京东城精工制造有限公司）的2026年年度工作计划（第1版）已提交")
+    assert sub["subject"]["studio_name"] == "林丽娟技能大师工作室"
+    [ret] = notes.from_event("report.returned", {**report, "reasons": ["缺少签章"]}, "e9", NOW, studio)
+    assert ret["body"].startswith("林丽娟技能大师工作室的2026年年度工作计划已被退回")   # to the unit: which studio
+    unit, district = notes.from_event("report.overdue", report, "e10", NOW, studio)
+    assert unit["body"].startswith("林丽娟技能大师工作室的") and district["body"].startswith("林丽娟技能大师工作室（北京")
+    assert all("s1" not in n["body"] for n in (sub, ret, unit, district))
+    [unknown] = notes.from_event("report.accepted", report, "e11", NOW)   # not in the read model: its id
+    assert unknown["body"].startswith("工作室s1的")
+
+
 def test_notifications_read_state_is_per_user():
     n = {**notes.from_event("summary.due_soon", {"tenant_id": "dongcheng", "year": 2026, "due_on": "2026-12-15",
                                                  "days_left": 7}, "e4", NOW)[0], "read_by": ["demo-dongcheng"]}

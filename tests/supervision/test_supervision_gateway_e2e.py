@@ -199,6 +199,8 @@ def test_R11_R12_notifications_reach_the_addressed_unit_only(api):
     assert sorted(n["topic"] for n in mine) == ["assessment.graded", "report.returned"]
     back = next(n for n in mine if n["topic"] == "report.returned")
     assert "缺少单位盖章" in back["body"] and back["subject"]["reasons"] == ["缺少单位盖章", "目标任务不具体"]
+    # the studio by its name (the read model's), not its id: a unit with several studios knows which
+    assert back["body"].startswith("北京东城精工制造有限公司技能大师工作室的2026年年度工作计划已被退回"), back["body"]
     mine = [n for n in mine if n["topic"] == "assessment.graded"]
     assert mine[0]["read"] is False
     for other in ("demo-unit-b", "demo-dongcheng", "demo-haidian", "demo-center"):

@@ -6,8 +6,10 @@ city (``city``: city_center, city_bureau, admin). A user sees exactly the notifi
 audience is one of ``audience_keys(principal)``; read-state is per user (``read_by``), so one
 unit colleague reading a notice does not mark it read for another.
 
-``from_event`` turns an event into its notifications (Chinese text). Each notification's id is
-derived from the event id and the audience, so making it twice makes the same document.
+``from_event`` turns an event into its notifications (Chinese text), naming the studio as people
+know it (its name, and for a district its unit too; from the read model), never by its id. Each
+notification's id is derived from the event id and the audience, so making it twice makes the
+same document.
 """
 from __future__ import annotations
 
@@ -60,24 +62,41 @@ def _kind(data: Mapping) -> str:
     return KIND_LABELS.get(data.get("kind"), data.get("kind") or "")
 
 
-def from_event(event_type: str, data: Mapping, event_id: str, now: datetime) -> list[dict]:
-    """The notifications an event causes (possibly none)."""
+def studio_label(data: Mapping, studio: Mapping | None, *, with_unit: bool = False) -> str:
+    """「李四技能大师工作室」 (and 「（北京东城精工制造有限公司）」 for a district); the id only when
+    the studio is unknown here."""
+    studio = studio or {}
+    name = studio.get("name") or data.get("studio_name")
+    if not name:
+        return f"工作室{data.get('studio_id')}"
+    unit = studio.get("unit_name") or data.get("unit_name")
+    return f"{name}（{unit}）" if with_unit and unit else name
+
+
+def from_event(event_type: str, data: Mapping, event_id: str, now: datetime,
+               studio: Mapping | None = None) -> list[dict]:
+    """The notifications an event causes (possibly none); ``studio``: the read model's row of
+    the studio the event is about, if any."""
     t = data.get("tenant_id")
     subject = {k: data[k] for k in ("tenant_id", "studio_id", "unit_id", "year", "kind", "due_on", "report_id")
                if data.get(k) is not None}
+    if (studio or {}).get("name"):
+        subject["studio_name"] = studio["name"]
+    named, named_with_unit = studio_label(data, studio), studio_label(data, studio, with_unit=True)
     if event_type == "report.returned":
         reasons = [str(r) for r in data.get("reasons") or []]
-        body = f"{data.get('year')}年{_kind(data)}已被退回，请修改后重新提交。退回原因：" + "；".join(reasons or ["（未填写）"])
+        body = (f"{named}的{data.get('year')}年{_kind(data)}已被退回，请修改后重新提交。退回原因："
+                + "；".join(reasons or ["（未填写）"]))
         return [notification(event_id, f"unit:{data['unit_id']}", event_type, f"{_kind(data)}被退回", body,
                              now=now, subject={**subject, "reasons": reasons}, tenant_id=t)]
     if event_type == "report.submitted":
         late = data.get("late_days") or 0
-        body = (f"工作室{data['studio_id']}的{data.get('year')}年{_kind(data)}（第{data.get('version')}版）已提交，请审核。"
+        body = (f"{named_with_unit}的{data.get('year')}年{_kind(data)}（第{data.get('version')}版）已提交，请审核。"
                 + (f"逾期{late}天提交。" if late else ""))
         return [notification(event_id, f"tenant:{t}", event_type, f"{_kind(data)}待审核", body, now=now,
                              subject={**subject, "version": data.get("version"), "late_days": late}, tenant_id=t)]
     if event_type == "report.accepted":
-        body = f"工作室{data['studio_id']}的{data.get('year')}年{_kind(data)}（第{data.get('version')}版）已通过审核。"
+        body = f"{named}的{data.get('year')}年{_kind(data)}（第{data.get('version')}版）已通过审核。"
         return [notification(event_id, f"unit:{data['unit_id']}", event_type, f"{_kind(data)}已通过", body,
                              now=now, subject={**subject, "version": data.get("version")}, tenant_id=t)]
     if event_type == "summary.submitted":
@@ -95,16 +114,18 @@ def from_event(event_type: str, data: Mapping, event_id: str, now: datetime) -> 
         return [notification(event_id, aud, event_type, "年度工作总结已逾期", body, now=now, subject=subject,
                              tenant_id=t) for aud in (f"tenant:{t}", "city")]
     if event_type == "report.due_soon":
-        body = f"工作室{data['studio_id']}的{data['year']}年{_kind(data)}应于{data['due_on']}前提交，还剩{data.get('days_left')}天。"
+        body = f"{named}的{data['year']}年{_kind(data)}应于{data['due_on']}前提交，还剩{data.get('days_left')}天。"
         return [notification(event_id, f"unit:{data['unit_id']}", event_type, f"{_kind(data)}即将到期", body,
                              now=now, subject=subject, tenant_id=t)]
     if event_type == "report.overdue":
-        body = f"工作室{data['studio_id']}的{data['year']}年{_kind(data)}应于{data['due_on']}提交，目前尚未提交。"
-        return [notification(event_id, aud, event_type, f"{_kind(data)}已逾期", body, now=now, subject=subject,
-                             tenant_id=t) for aud in (f"unit:{data['unit_id']}", f"tenant:{t}")]
+        def overdue(label: str) -> str:
+            return f"{label}的{data['year']}年{_kind(data)}应于{data['due_on']}提交，目前尚未提交。"
+        return [notification(event_id, aud, event_type, f"{_kind(data)}已逾期", overdue(label), now=now,
+                             subject=subject, tenant_id=t)
+                for aud, label in ((f"unit:{data['unit_id']}", named), (f"tenant:{t}", named_with_unit))]
     if event_type == "assessment.graded":
         grade = GRADE_LABELS.get(data.get("grade"), data.get("grade"))
-        body = f"工作室{data['studio_id']}的{data.get('year')}年度绩效评估结果：{grade}。"
+        body = f"{named}的{data.get('year')}年度绩效评估结果：{grade}。"
         return [notification(event_id, f"unit:{data['unit_id']}", event_type, "绩效评估结果已公布", body,
                              now=now, subject={**subject, "grade": data.get("grade")}, tenant_id=t)]
     return []
@@ -112,7 +133,7 @@ def from_event(event_type: str, data: Mapping, event_id: str, now: datetime) -> 
 
 def rectification_notice(inspection: Mapping, item: Mapping, now: datetime) -> dict:
     """A rectification item open and due soon (or overdue), to the studio's unit; once per item."""
-    body = (f"工作室{inspection.get('studio_name') or inspection['studio_id']}的整改事项“{item['description']}”"
+    body = (f"{inspection.get('studio_name') or '工作室' + str(inspection['studio_id'])}的整改事项“{item['description']}”"
             f"应于{item['due_on']}前完成，请完成后提交整改证明。")
     return notification(f"rectification.due:{inspection['inspection_id']}:{item['item_id']}",
                         f"unit:{inspection['unit_id']}", "rectification.due", "整改事项即将到期", body, now=now,
