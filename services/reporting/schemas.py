@@ -123,6 +123,9 @@ class ReportSchema(Schema):
     versions = fields.List(fields.Nested(VersionSchema))
     history = fields.List(fields.Nested(HistorySchema))
     targets = fields.List(fields.Nested(TargetLineSchema), metadata={"description": "results only: met / not met"})
+    draft_targets = fields.List(fields.Nested(TargetLineSchema), allow_none=True, metadata={
+        "description": "results only: the draft against the same targets, so the unit sees what it would "
+                       "meet before it submits (null without a draft)"})
 
 
 class SubmissionSchema(Schema):

@@ -148,6 +148,8 @@ class Reports:
         out["content"] = self._content(doc["_id"], f"v{latest['version']}") if latest else None
         if kind == records.RESULTS:
             out["targets"] = self.targets(studio_id, year, results=out["content"])
+            editing = out["draft"] and doc["state"] in lifecycle.EDITABLE
+            out["draft_targets"] = self.targets(studio_id, year, results=out["draft"]) if editing else None
         return out
 
     def version(self, studio_id: str, year: int, kind: str, number: int) -> dict:

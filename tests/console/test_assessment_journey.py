@@ -240,10 +240,11 @@ def _field_row(sheet, label: str) -> int:
     return next(r for r in range(1, sheet.max_row + 1) if str(sheet.cell(r, 1).value or "").startswith(label))
 
 
-def test_unit_fixes_its_annual_results_workbook_and_the_district_sees_the_stored_report(screen, city, tmp_path):
+def test_unit_fixes_its_annual_results_workbook_and_the_district_sees_the_stored_report(screen, city, tmp_path,
+                                                                                       console_system):
     """R-10/R-11: the results workbook with a bad cell answers that cell and the marked workbook;
-    fixed and uploaded again it is stored (a draft, version 1), submitted, and the district sees
-    and accepts it on its 年度报告 list."""
+    fixed and uploaded again it is stored (a draft, version 1) and compared with the plan's target
+    before it is submitted; submitted, the district sees and accepts it on its 年度报告 list."""
     import openpyxl
     plan = city.due[4]
     unit = screen("1-unit").login(plan.unit.user)
@@ -263,6 +264,12 @@ def test_unit_fixes_its_annual_results_workbook_and_the_district_sees_the_stored
     info.cell(_field_row(info, "工作综述"), 2).value = "全年完成数控主轴异响攻关，带徒三名。"
     detail = book["明细"]
     year = info.cell(_field_row(info, "年度"), 2).value
+    # the year's plan the results answer to (R-10): two technical problems to solve
+    api = Api(console_system.base_url, timeout=60)
+    api.call("PUT", f"/api/v1/studios/{plan.studio_id}/reports/{year}/plan", plan.unit.user,
+             {"items": [{"output": "problems_solved", "title": "主轴攻关", "quantity": 2}],
+              "economic_benefit_fen": 0, "narrative": "年度计划"})
+    api.post(f"/api/v1/studios/{plan.studio_id}/reports/{year}/plan/submit", plan.unit.user)
     for col, value in enumerate(("技能研发", "解决技术难题", "数控主轴异响攻关", "三项", dt.date(year, 6, 18),
                                  plan.master["name"], None, "车间攻关"), start=1):
         detail.cell(2, col).value = value
@@ -290,6 +297,12 @@ def test_unit_fixes_its_annual_results_workbook_and_the_district_sees_the_stored
     expect(problems).to_have_count(0)
     results_row = rows.locator("tbody tr", has_text="年度总结（成果）")
     expect(results_row).to_contain_text("草稿")
+    targets = unit.page.locator("[data-test=targets]")
+    expect(unit.page.get_by_text("按草稿对照")).to_be_visible()          # met before it is submitted
+    planned = targets.locator("tbody tr", has_text="年度计划")          # the plan's one target: 2 problems
+    expect(planned).to_contain_text("解决技术难题")
+    expect(planned).to_contain_text("已完成")                           # 3 solved
+    unit.shot("results-draft-against-the-plan")
     results_row.locator("[data-test=submit-results]").click()
     expect(results_row).to_contain_text("已提交")
     expect(results_row.locator("td").nth(2)).to_have_text("1")    # the first submitted version

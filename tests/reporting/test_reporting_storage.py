@@ -113,3 +113,18 @@ def test_r11_due_dates_are_set_by_the_city(db):
     assert reports(db, CENTER).due_dates(2027).as_dict() == {"plan": "2027-03-31", "results": "2027-12-01"}
     reports(db, CENTER).set_due_dates(2027, {"results": "2027-11-15"})
     assert reports(db, UNIT_A).due_dates(2027).results == dt.date(2027, 11, 15)
+
+
+def test_r10_a_results_draft_is_compared_with_the_targets_before_it_is_submitted(db):
+    """The clerk sees met / not met of what it uploaded before submitting; the submitted
+    comparison stays empty until then."""
+    reports(db, UNIT_A).save_draft("S1", 2026, "plan", PLAN)
+    reports(db, UNIT_A).submit("S1", 2026, "plan", "plan-1")
+    late_year = dt.datetime(2026, 11, 20, 2, tzinfo=UTC)
+    draft = reports(db, UNIT_A, late_year).save_draft("S1", 2026, "results", RESULTS)
+    assert [(t["output"], t["target"], t["actual"], t["met"]) for t in draft["draft_targets"]] == [
+        ("patents", 2, 2, True), ("apprentices", 3, 1, False)]
+    assert [t["actual"] for t in draft["targets"]] == [None, None]
+    reports(db, UNIT_A, late_year).submit("S1", 2026, "results", "results-1")
+    submitted = reports(db, UNIT_A, late_year).get("S1", 2026, "results")
+    assert submitted["draft_targets"] is None and [t["met"] for t in submitted["targets"]] == [True, False]
