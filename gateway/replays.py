@@ -46,10 +46,11 @@ class FirstAnswers(SharedExtension):
         not its random boundary)."""
         digest = hashlib.sha256(request.query_string or b"")
         if request.mimetype == "multipart/form-data":
-            for name, value in sorted(request.form.items(multi=True)):
-                digest.update(f"{name}={value}".encode())
-            for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
-                digest.update(f"{name}:{upload.filename}:".encode())
+            # str(): a part whose name does not decode has None for a name (the fuzzer's 500)
+            for name, value in sorted(request.form.items(multi=True), key=lambda item: (str(item[0]), str(item[1]))):
+                digest.update(f"{name}={value}".encode("utf-8", "backslashreplace"))
+            for name, upload in sorted(request.files.items(multi=True), key=lambda item: str(item[0])):
+                digest.update(f"{name}:{upload.filename}:".encode("utf-8", "backslashreplace"))
                 digest.update(upload.stream.read())
                 upload.stream.seek(0)
         else:
