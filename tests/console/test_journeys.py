@@ -171,6 +171,15 @@ def test_login_drops_the_token_on_401_and_unknown_paths_fall_back_to_the_app(scr
     expect(page.page.locator(".el-alert__title")).to_have_text("登录已失效，请重新登录")
     assert page.page.evaluate("sessionStorage.getItem('skillmaster.token')") is None
     page.shot("login-after-401")
+    # the reason survives a page load (the 401 may come while the tab loads another page) …
+    page.page.goto(f"{console_system.base_url}/studios")
+    expect(page.page.locator(".el-alert__title")).to_have_text("登录已失效，请重新登录")
+    # … and is gone once the user signs in again
+    page.page.get_by_label("用户名").fill("demo-center")
+    page.page.get_by_label("密码").fill("demo-pass")
+    page.page.get_by_role("button", name="登录").click()
+    page.page.wait_for_url(re.compile(r".*/studios$"))
+    assert page.page.evaluate("sessionStorage.getItem('skillmaster.expired')") is None
 
 
 def test_finance_reconciles_the_year_and_exports_excel(screen):

@@ -9,11 +9,15 @@ function stored(): Principal | null {
   try { return JSON.parse(sessionStorage.getItem(PRINCIPAL_KEY) || 'null') } catch { return null }
 }
 
+/** Kept across a page load: a 401 that ends the session while the tab is loading another page
+ * (a reload, a typed address) still tells the login page why. */
+const EXPIRED_KEY = 'skillmaster.expired'
+
 /** The session: the token lives in sessionStorage (this tab only) and is dropped on any 401. */
 export const useAuth = defineStore('auth', {
   state: () => ({ token: sessionStorage.getItem(TOKEN_KEY) || '', principal: stored() as Principal | null,
     /** the session ended by a 401 (not by the user): the login page says so */
-    expired: false }),
+    expired: sessionStorage.getItem(EXPIRED_KEY) === '1' }),
   getters: {
     loggedIn: (s) => !!s.token && !!s.principal,
     role: (s) => s.principal?.role || '',
@@ -29,6 +33,7 @@ export const useAuth = defineStore('auth', {
     signIn(token: string, principal: Principal) {
       sessionStorage.setItem(TOKEN_KEY, token)
       sessionStorage.setItem(PRINCIPAL_KEY, JSON.stringify(principal))
+      sessionStorage.removeItem(EXPIRED_KEY)
       this.token = token
       this.principal = principal
       this.expired = false
@@ -46,12 +51,15 @@ export const useAuth = defineStore('auth', {
     expire() {
       this.signOut()
       this.expired = true
+      sessionStorage.setItem(EXPIRED_KEY, '1')
     },
     signOut() {
       sessionStorage.removeItem(TOKEN_KEY)
       sessionStorage.removeItem(PRINCIPAL_KEY)
+      sessionStorage.removeItem(EXPIRED_KEY)
       this.token = ''
       this.principal = null
+      this.expired = false
     },
     can(roles?: readonly string[]) {
       return !roles || roles.includes(this.role)
