@@ -101,14 +101,20 @@ class StudioDirectory:
 
     def _apply(self, event: dict, sets: dict) -> None:
         sid, event_id = event["data"]["studio_id"], event["event_id"]
-        result = self._coll().update_one({"_id": sid, "_events": {"$ne": event_id}},
-                                         {"$set": {**sets, "updated_at": _now()}, "$push": {"_events": event_id}})
-        if result.matched_count:
-            return
-        if self._coll().find_one({"_id": sid}, {"_id": 1}) is None:
-            raise StudioNotYetKnown(designation_of(sid),
-                                    f"studio {sid} has not been designated here yet; {event['type']} waits")
-        raise AlreadyApplied()
+        for _ in range(3):
+            result = self._coll().update_one({"_id": sid, "_events": {"$ne": event_id}},
+                                             {"$set": {**sets, "updated_at": _now()}, "$push": {"_events": event_id}})
+            if result.matched_count:
+                return
+            doc = self._coll().find_one({"_id": sid}, {"_events": 1})
+            if doc is None:
+                raise StudioNotYetKnown(designation_of(sid),
+                                        f"studio {sid} has not been designated here yet; {event['type']} waits")
+            if event_id in (doc.get("_events") or ()):
+                raise AlreadyApplied()
+            # the designation was stored between the update and the read (the two events are
+            # handled at once, from their two queues): not applied yet, so apply it now
+        raise StudioNotYetKnown(designation_of(sid), f"studio {sid}: {event['type']} could not be applied yet")
 
 
 class StudioReadModel:

@@ -45,3 +45,37 @@ def test_R11_R20_a_revocation_before_its_designation_waits_for_that_designation(
     with pytest.raises(StudioNotYetKnown) as waits:
         directory.revoked(revoked)
     assert isinstance(waits.value, Waits) and waits.value.key == designation_of("s1") == "studio.designated:s1"
+
+
+class _DesignatedMeanwhile:
+    """The studios collection as a revocation's handler sees it while the designation's handler
+    stores the studio between its update and its read (both events are handled at once)."""
+
+    def __init__(self, collection, designation: dict):
+        self.collection, self.designation, self.raced = collection, designation, False
+
+    def update_one(self, *args, **kwargs):
+        result = self.collection.update_one(*args, **kwargs)
+        if not self.raced:
+            self.raced = True
+            self.collection.insert_one(self.designation)
+        return result
+
+    def __getattr__(self, name):
+        return getattr(self.collection, name)
+
+
+def test_R11_R20_a_revocation_racing_its_designation_is_applied_not_taken_for_a_duplicate():
+    """CI lost DC3's revocation this way: the update found no studio, the read then found the
+    just-designated one, and the revocation was recorded as already applied."""
+    store = _store()
+    directory = StudioDirectory(store)
+    designation = {"_id": "s2", "tenant_id": "dongcheng", "unit_id": "u1", "name": "王五技能大师工作室",
+                   "status": "active", "revoked_on": None, "_events": ["designated-s2"]}
+    racing = _DesignatedMeanwhile(store.db["studios"], designation)
+    directory._coll = lambda: racing
+    directory.revoked(new_event("registry", "studio.revoked", {
+        "studio_id": "s2", "tenant_id": "dongcheng", "unit_id": "u1", "revocation_id": "r2",
+        "ground": "inactive", "revoked_on": "2031-10-01"}, tenant_id="dongcheng"))
+    doc = store.db["studios"].find_one({"_id": "s2"})
+    assert racing.raced and doc["status"] == "revoked" and doc["revoked_on"] == "2031-10-01"
