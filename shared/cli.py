@@ -248,7 +248,7 @@ def run_all(argv=None) -> int:
             dead = supervisor.dead()
             print("the system did not become ready"
                   + (f": {', '.join(dead)} stopped at start-up (see its message above)" if dead
-                     else f" in {start_timeout:g} s (START_TIMEOUT_SECONDS); see {url}/readyz and the logs above"))
+                     else f" in {start_timeout:g} s (START_TIMEOUT_SECONDS); see {url}/readyz and the logs in {log_dir}"))
             return 1
         supervisor.started = True
         supervisor.write_state()

@@ -214,6 +214,13 @@ def designation_of(studio_id: str) -> str:
     return f"{STUDIO_DESIGNATED[1]}:{studio_id}"
 
 
+def designation_in(envelope) -> str:
+    """``designation_of`` the studio an envelope is about (what its designation's handler wakes);
+    a malformed envelope gives a key nothing waits for (the inbox refuses it anyway)."""
+    data = envelope.get("data") if isinstance(envelope, dict) else None
+    return designation_of(str(data.get("studio_id")) if isinstance(data, dict) else "")
+
+
 def check_event(envelope: dict) -> dict:
     """Check an envelope and its ``data`` against the contract of its type; returns the envelope.
 

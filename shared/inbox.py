@@ -17,8 +17,9 @@ Every event handler is declared ``requeue_on_error=True`` and hands the payload 
 - An effect that raises ``Waits`` depends on another event not applied here yet (a revocation
   whose designation is still in another queue, or parked). Its attempts do not count: it is
   retried with back-off capped at ``EVENT_RETRY_MAX_SECONDS`` for ``EVENT_WAIT_SECONDS`` after
-  its first failure, and ``InboxHandle.wake(key)`` sends it back at once when what it waits for
-  is applied. Only then is it parked (a busy subscriber must not turn order into a dead letter).
+  its first failure, and the handler that applies what it waits for sends it back at once
+  (``apply(…, wakes=key)``). It is parked only after that wait (a busy subscriber must not turn
+  order into a dead letter).
 - If even storing the failure fails (the store is down), the exception propagates and
   nameko requeues the message (requeue_on_error=True): nothing is lost.
 """
@@ -64,7 +65,7 @@ class AlreadyApplied(Exception):
 
 class Waits(Exception):
     """An effect raises this when its event depends on another one not applied here yet;
-    ``key`` names what it waits for (``InboxHandle.wake(key)`` when that arrives)."""
+    ``key`` names what it waits for (``apply(…, wakes=key)`` where that is applied)."""
 
     def __init__(self, key: str, message: str):
         super().__init__(message)
@@ -105,8 +106,15 @@ class InboxHandle:
     def handler(self) -> str:
         return f"{self.worker_ctx.service_name}.{self.worker_ctx.entrypoint.method_name}"
 
-    def apply(self, payload, effect) -> str:
-        """Run ``effect(payload)`` once per event id; returns applied | duplicate | failed."""
+    def apply(self, payload, effect, *, wakes: str | None = None) -> str:
+        """Run ``effect(payload)`` once per event id; returns applied | duplicate | failed. Once
+        applied (or found applied), what waits for ``wakes`` (``Waits``) is sent back at once."""
+        outcome = self._apply(payload, effect)
+        if wakes is not None and outcome != "failed":
+            self.provider.wake(wakes)
+        return outcome
+
+    def _apply(self, payload, effect) -> str:
         db = self.provider.db()
         event_id = _event_key(payload)
         key = f"{self.handler}:{event_id}"
@@ -141,10 +149,6 @@ class InboxHandle:
                                            payload=payload, outcome=outcome,
                                            request_id=fields["request_id"] or payload.get("request_id")))
         return outcome
-
-    def wake(self, key: str) -> int:
-        """What waited for ``key`` (``Waits``) is sent back now, not at its next back-off."""
-        return self.provider.wake(key)
 
     @property
     def queue_name(self) -> str:
@@ -203,6 +207,7 @@ class Inbox(DependencyProvider):
         return doc
 
     def wake(self, key: str) -> int:
+        """What waited for ``key`` (``Waits``) is sent back now, not at its next back-off."""
         result = self.db()[FAILURES].update_many({"waiting_for": key, "status": RETRYING},
                                                  {"$set": {"next_attempt_at": _now()}})
         if result.modified_count:

@@ -21,7 +21,7 @@ from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from shared.errors import NotFound
-from shared.events import STUDIO_CHANGED, STUDIO_DESIGNATED, STUDIO_REVOKED, designation_of
+from shared.events import STUDIO_CHANGED, STUDIO_DESIGNATED, STUDIO_REVOKED, designation_in, designation_of
 from shared.inbox import AlreadyApplied, Waits
 from shared.rpc import rpc
 from shared.schemas import StudioRowSchema, dump_many
@@ -123,10 +123,9 @@ class StudioReadModel:
 
     @event_handler(*STUDIO_DESIGNATED, requeue_on_error=True)
     def on_studio_designated(self, payload):
-        outcome = self.inbox.apply(payload, StudioDirectory(self.store).designated)
-        if outcome != "failed":   # a change or revocation that came first goes now
-            self.inbox.wake(designation_of(payload["data"]["studio_id"]))
-        return outcome
+        # a change or revocation that came first goes now
+        return self.inbox.apply(payload, StudioDirectory(self.store).designated,
+                                wakes=designation_in(payload))
 
     @event_handler(*STUDIO_CHANGED, requeue_on_error=True)
     def on_studio_changed(self, payload):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import logging
 import os
 import signal
 import socket
@@ -38,10 +39,10 @@ FIRST_BACKOFF_SECONDS = 0.2
 MAX_BACKOFF_SECONDS = 30.0
 STABLE_AFTER_SECONDS = 60.0
 _PR_SET_PDEATHSIG = 1
-LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
+_LEVELS = logging.getLevelNamesMapping()   # "ERROR" → 40, as the services' JSON lines name them
 
 
-def worth_showing(line: str, threshold: int = LEVELS["error"]) -> bool:
+def worth_showing(line: str, threshold: int = logging.ERROR) -> bool:
     """Whether a child's output line goes to the terminal too: a JSON log line at ``threshold``
     or above, and anything that is not a log line (a start-up refusal, a traceback)."""
     text = line.strip()
@@ -53,13 +54,13 @@ def worth_showing(line: str, threshold: int = LEVELS["error"]) -> bool:
         except ValueError:
             return True
         if isinstance(record, dict) and "level" in record:
-            return LEVELS.get(str(record["level"]).lower(), LEVELS["critical"]) >= threshold
+            return _LEVELS.get(str(record["level"]).upper(), logging.CRITICAL) >= threshold
     return True
 
 
 def echo_level(name: str | None) -> int:
     """``RUN_ECHO_LEVEL`` (debug … critical) as a number; ERROR when unset or unknown."""
-    return LEVELS.get(str(name or "").lower(), LEVELS["error"])
+    return _LEVELS.get(str(name or "").upper(), logging.ERROR)
 
 
 def rotate_logs(log_dir: str) -> None:
@@ -133,7 +134,7 @@ class Child:
     backoff: float = FIRST_BACKOFF_SECONDS
     log: list = field(default_factory=list)
     log_path: str | None = None        # its output goes here (and the lines worth showing to echo)
-    echo_threshold: int = LEVELS["error"]
+    echo_threshold: int = logging.ERROR
     echo: Callable[[str], None] = print
 
     def start(self) -> None:
@@ -164,7 +165,7 @@ class Supervisor:
     """Starts children in order, restarts the ones that die, stops them in reverse order."""
 
     def __init__(self, state_file: str | None = None, say=print, log_dir: str | None = None,
-                 echo_threshold: int = LEVELS["error"]):
+                 echo_threshold: int = logging.ERROR):
         self.children: dict[str, Child] = {}
         self.state_file = state_file
         self.log_dir = log_dir

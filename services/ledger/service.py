@@ -24,7 +24,7 @@ from shared.clock import Clock
 from services.ledger.domain import reconciliation_workbook
 from services.ledger.storage import INDEXES, SCOPES, Ledger, workbook_payload
 from shared.errors import NotFound
-from shared.events import ASSESSMENT_GRADED, STUDIO_DESIGNATED, STUDIO_REVOKED, designation_of
+from shared.events import ASSESSMENT_GRADED, STUDIO_DESIGNATED, STUDIO_REVOKED, designation_in, designation_of
 from shared.inbox import AlreadyApplied, Inbox, Waits
 from shared.caller import Caller
 from shared.principal import ADMIN, CITY_BUREAU, CITY_CENTER, FINANCE, TENANT, UNIT
@@ -129,10 +129,8 @@ class LedgerService(ServiceBase):
     # -- events ----------------------------------------------------------------------
     @event_handler(*STUDIO_DESIGNATED, requeue_on_error=True)
     def on_studio_designated(self, payload):
-        outcome = self.inbox.apply(payload, self._designated)
-        if outcome != "failed":   # a bonus or clawback that came first goes now
-            self.inbox.wake(designation_of(payload["data"]["studio_id"]))
-        return outcome
+        # a bonus or clawback that came first goes now
+        return self.inbox.apply(payload, self._designated, wakes=designation_in(payload))
 
     @event_handler(*ASSESSMENT_GRADED, requeue_on_error=True)
     def on_assessment_graded(self, payload):

@@ -147,9 +147,11 @@ class Reports:
         latest = doc["versions"][-1] if doc["versions"] else None
         out["content"] = self._content(doc["_id"], f"v{latest['version']}") if latest else None
         if kind == records.RESULTS:
-            out["targets"] = self.targets(studio_id, year, results=out["content"])
+            agreement, plan = self._targets(studio_id, year)   # read once, compared twice
+            out["targets"] = comparison.compare(results=out["content"], plan=plan, agreement=agreement)
             editing = out["draft"] and doc["state"] in lifecycle.EDITABLE
-            out["draft_targets"] = self.targets(studio_id, year, results=out["draft"]) if editing else None
+            out["draft_targets"] = (comparison.compare(results=out["draft"], plan=plan, agreement=agreement)
+                                    if editing else None)
         return out
 
     def version(self, studio_id: str, year: int, kind: str, number: int) -> dict:
@@ -167,11 +169,15 @@ class Reports:
 
     def targets(self, studio_id: str, year: int, *, results: Mapping | None = None) -> list[dict]:
         """Results against the agreement's and the plan's targets (latest submitted versions)."""
-        agreement = self._latest_content(studio_id, year, records.AGREEMENT)
-        plan = self._latest_content(studio_id, year, records.PLAN)
+        agreement, plan = self._targets(studio_id, year)
         if results is None:
             results = self._latest_content(studio_id, year, records.RESULTS)
         return comparison.compare(results=results, plan=plan, agreement=agreement)
+
+    def _targets(self, studio_id: str, year: int) -> tuple[dict | None, dict | None]:
+        """The latest submitted agreement and plan: what results are measured against."""
+        return (self._latest_content(studio_id, year, records.AGREEMENT),
+                self._latest_content(studio_id, year, records.PLAN))
 
     def _latest_content(self, studio_id: str, year: int, kind: str) -> dict | None:
         doc = self._doc(studio_id, year, kind)

@@ -4,9 +4,10 @@ traceback), not the ~100 request and event lines a second that scrolled the welc
 from __future__ import annotations
 
 import json
+import logging
 import sys
 
-from shared.supervise import LEVELS, Supervisor, echo_level, rotate_logs, worth_showing
+from shared.supervise import Supervisor, echo_level, rotate_logs, worth_showing
 from tests.support.waiting import wait_for
 
 
@@ -22,8 +23,8 @@ def test_errors_and_what_is_not_a_log_line_reach_the_terminal_requests_do_not():
     assert worth_showing("Traceback (most recent call last):")
     assert worth_showing("{not json")
     assert not worth_showing("   ")
-    assert worth_showing(line("warning"), LEVELS["warning"]) and worth_showing(line("info"), echo_level("INFO"))
-    assert echo_level(None) == echo_level("loud") == LEVELS["error"]
+    assert worth_showing(line("warning"), logging.WARNING) and worth_showing(line("info"), echo_level("INFO"))
+    assert echo_level(None) == echo_level("loud") == logging.ERROR
 
 
 def test_a_child_writes_every_line_to_its_log_file_and_only_errors_to_the_terminal(tmp_path):

@@ -46,7 +46,7 @@ class DirectInbox:
         self.failures: list[Exception] = []
         self.woken: list[str] = []
 
-    def apply(self, payload, effect):
+    def apply(self, payload, effect, *, wakes=None):
         try:
             effect(payload)
             outcome = "applied"
@@ -56,11 +56,9 @@ class DirectInbox:
             self.failures.append(exc)
             outcome = "failed"
         self.outcomes.append(outcome)
+        if wakes is not None and outcome != "failed":
+            self.woken.append(wakes)
         return outcome
-
-    def wake(self, key: str) -> int:
-        self.woken.append(key)
-        return 0
 
 
 def embedded_db(name: str, indexes=None):
